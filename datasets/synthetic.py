@@ -4,7 +4,8 @@ Every sample is a pure function of ``(seed, index, task, size)``: the same argum
 
 Tasks:
 - ``localise``: one clickable target (a filled, bordered button) among non-clickable distractors (outlined
-  boxes, lines, dots); goal "click the button". Chance = target area / screen area.
+  boxes, lines, dots); goal "click the button". Chance = target area / screen area. Two curriculum knobs make
+  it easier: ``distractors=(lo, hi)`` (default 2-5) and ``target_scale`` (the button's size factor, default 1).
 - ``attribute``: 3-6 buttons of distinct colours; goal "click the <colour> button" (attribute binding).
 - ``labelled``: buttons carrying words; goal "click <word>" (phone and desktop sizes).
 
@@ -30,14 +31,16 @@ WORDS = ("Settings", "Search", "Cancel", "Send", "Share", "Delete", "Save", "Ope
 SOURCE = "synthetic"
 
 
-def _boxes(rng: random.Random, n: int, width: int, height: int) -> list[list[int]]:
-    """``n`` non-overlapping boxes (x1, y1, x2, y2) sized relative to the screen."""
+def _boxes(rng: random.Random, n: int, width: int, height: int, first_scale: float = 1.0) -> list[list[int]]:
+    """``n`` non-overlapping boxes (x1, y1, x2, y2) sized relative to the screen; the first scaled by ``first_scale``."""
     out: list[list[int]] = []
     bw, bh = max(16, width // 5), max(12, height // (12 if height > width else 7))
     for _ in range(200 * n):
         if len(out) == n:
             break
         w, h = rng.randint(bw * 3 // 4, bw * 5 // 4), rng.randint(bh * 3 // 4, bh * 5 // 4)
+        if not out and first_scale != 1.0:
+            w, h = min(width - 2, int(w * first_scale)), min(height - 2, int(h * first_scale))
         x, y = rng.randint(0, width - w - 1), rng.randint(0, height - h - 1)
         box = [x, y, x + w, y + h]
         if all(box[2] + 4 < b[0] or b[2] + 4 < box[0] or box[3] + 4 < b[1] or b[3] + 4 < box[1] for b in out):
@@ -52,9 +55,10 @@ def _draw(width: int, height: int, background: tuple[int, int, int]) -> tuple[An
     return image, ImageDraw.Draw(image)
 
 
-def _localise(rng: random.Random, width: int, height: int) -> tuple[Any, str, list[int], dict[str, Any]]:
-    n = rng.randint(2, 5)
-    boxes = _boxes(rng, n + 1, width, height)
+def _localise(rng: random.Random, width: int, height: int, distractors: tuple[int, int] = (2, 5),
+              target_scale: float = 1.0) -> tuple[Any, str, list[int], dict[str, Any]]:
+    n = rng.randint(*distractors)
+    boxes = _boxes(rng, n + 1, width, height, first_scale=target_scale)
     image, draw = _draw(width, height, (245, 245, 245))
     line = max(1, width // 150)
     for box in boxes[1:]:
@@ -111,26 +115,44 @@ def _font(image_font: Any, size: int) -> Any:
 _MAKERS = {"localise": _localise, "attribute": _attribute, "labelled": _labelled}
 
 
-def make_sample(index: int, *, seed: int = 0, task: str = "localise", size: str = "small") -> Sample:
-    """Sample ``index`` of the synthetic stream ``(seed, task, size)``."""
+def _curriculum(task: str, distractors: Any, target_scale: float) -> dict[str, Any]:
+    """Validated localise knobs as ``_localise`` keyword arguments ({} when at their defaults)."""
+    if distractors is None and target_scale == 1.0:
+        return {}
+    if task != "localise":
+        raise ConfigError(f"distractors / target_scale apply to the localise task only, not {task!r}")
+    lo, hi = (distractors, distractors) if isinstance(distractors, int) else tuple(distractors or (2, 5))
+    if not 0 <= lo <= hi <= 8:
+        raise ConfigError(f"distractors must be a count or [lo, hi] with 0 <= lo <= hi <= 8, got {distractors!r}")
+    if not 0.5 <= target_scale <= 3.0:
+        raise ConfigError(f"target_scale must be within 0.5..3.0, got {target_scale!r}")
+    return {"distractors": (lo, hi), "target_scale": float(target_scale)}
+
+
+def make_sample(index: int, *, seed: int = 0, task: str = "localise", size: str = "small",
+                distractors: int | tuple[int, int] | None = None, target_scale: float = 1.0) -> Sample:
+    """Sample ``index`` of the synthetic stream ``(seed, task, size)`` (localise knobs: see the module docstring)."""
     if task not in _MAKERS:
         raise ConfigError(f"unknown synthetic task {task!r}; valid: {', '.join(TASKS)}")
     if size not in SIZES:
         raise ConfigError(f"unknown synthetic size {size!r}; valid: {', '.join(SIZES)}")
+    knobs = _curriculum(task, distractors, target_scale)
     width, height = SIZES[size]
     rng = random.Random(f"{seed}:{task}:{size}:{index}")
-    image, goal, box, extra = _MAKERS[task](rng, width, height)
+    image, goal, box, extra = _MAKERS[task](rng, width, height, **knobs)
     cx, cy = (box[0] + box[2]) // 2, (box[1] + box[3]) // 2
+    level = f"-d{knobs['distractors'][0]}_{knobs['distractors'][1]}-s{knobs['target_scale']:g}" if knobs else ""
     return Sample(image=image, width=width, height=height, goal=goal, action=Click(x=cx, y=cy),
                   bbox=[float(v) for v in box], point=[float(cx), float(cy)], source=SOURCE,
-                  episode_id=f"{task}-{size}-{seed}-{index}", step_index=0, extra={**extra, "size": size})
+                  episode_id=f"{task}{level}-{size}-{seed}-{index}", step_index=0, extra={**extra, "size": size})
 
 
 def iter_synthetic(n: int = 100, *, seed: int = 0, task: str = "localise", size: str = "small",
-                   start: int = 0, skip_bad: bool = False, stats: LoadStats | None = None) -> Iterator[Sample]:
+                   start: int = 0, distractors: int | tuple[int, int] | None = None, target_scale: float = 1.0,
+                   skip_bad: bool = False, stats: LoadStats | None = None) -> Iterator[Sample]:
     """``n`` samples starting at ``start`` (hold out a test set with a different ``start`` or ``seed``)."""
     for i in range(start, start + n):
-        sample = make_sample(i, seed=seed, task=task, size=size)
+        sample = make_sample(i, seed=seed, task=task, size=size, distractors=distractors, target_scale=target_scale)
         if stats is not None:
             stats.samples += 1
         yield sample
@@ -138,8 +160,10 @@ def iter_synthetic(n: int = 100, *, seed: int = 0, task: str = "localise", size:
 
 @register_loader("synthetic", iter_synthetic)
 def load_synthetic(n: int = 100, *, seed: int = 0, task: str = "localise", size: str = "small", start: int = 0,
+                   distractors: int | list[int] | None = None, target_scale: float = 1.0,
                    streaming: bool = False) -> Any:
     """Synthetic screens as a Hugging Face dataset (see the module docstring)."""
-    kwargs = dict(n=n, seed=seed, task=task, size=size, start=start)
-    make_sample(start, seed=seed, task=task, size=size)
+    kwargs = dict(n=n, seed=seed, task=task, size=size, start=start, distractors=distractors,
+                  target_scale=target_scale)
+    make_sample(start, seed=seed, task=task, size=size, distractors=distractors, target_scale=target_scale)
     return to_hf(iter_synthetic, kwargs, streaming=streaming)

@@ -3,6 +3,8 @@
 :func:`evaluate` greedily decodes one completion per held-out trl row (rows from :mod:`cua.train.data`, with
 ``bbox``) in batches, parses each with the run's codec and scores it. Chance level is what a uniformly random
 click scores: the box's share of the screen area, or for a grid codec the share of cell centres inside the box.
+On screens that record how many buttons they show (synthetic ``attribute`` / ``labelled``), ``eval/random_button``
+is what clicking one of them at random scores (the mean of 1 / buttons): the baseline for attribute binding.
 :class:`GroundingEval` runs it before the first stage, every ``eval_every`` steps and at each stage's end, and
 appends ``{"stage", "step", "eval/...": ...}`` records to ``metrics.jsonl`` and ``eval.jsonl``.
 """
@@ -80,6 +82,9 @@ def evaluate(model: Any, processor: Any, rows: list[dict[str, Any]], *,
         "eval/hit_rate": sum(in_box(p, r["bbox"]) for p, r in zip(points, rows)) / n,
         "eval/chance": sum(chance(r, grid) for r in rows) / n,
     }
+    buttons = [_buttons(r) for r in rows]
+    if all(buttons):
+        metrics["eval/random_button"] = sum(1.0 / b for b in buttons) / n
     if reward_funcs:
         completions = [[{"role": "assistant", "content": t}] for t in texts]
         columns = {k: [r.get(k) for r in rows] for k in rows[0] if k not in ("prompt", "completion")}
@@ -90,6 +95,16 @@ def evaluate(model: Any, processor: Any, rows: list[dict[str, Any]], *,
         metrics["eval/reward"] = sum(total) / n
     metrics["eval/sample"] = completion_text(texts[0]) if texts else ""
     return metrics
+
+
+def _buttons(row: dict[str, Any]) -> int:
+    """How many buttons the screen shows (synthetic ``extra.buttons``; 0 when unknown)."""
+    extra = row.get("extra")
+    try:
+        extra = json.loads(extra) if isinstance(extra, str) else (extra or {})
+    except ValueError:
+        return 0
+    return int(extra.get("buttons") or 0) if isinstance(extra, dict) else 0
 
 
 class GroundingEval(TrainerCallback):

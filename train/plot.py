@@ -15,7 +15,7 @@ from cua.train.callbacks import read_metrics
 PANELS: tuple[str, ...] = ("loss", "reward", "kl", "completions/mean_length", "grad_norm", "learning_rate",
                            "mean_token_accuracy", "entropy")
 PLOT_FILE = "metrics.png"
-SKIP = frozenset({"eval/n", "eval/seconds", "eval/chance"})
+SKIP = frozenset({"eval/n", "eval/seconds", "eval/chance", "eval/random_button"})
 TABLE_KEYS = ("eval/parse_rate", "eval/hit_rate", "eval/chance", "eval/reward")
 
 
@@ -77,14 +77,21 @@ def plot_run(run_dir: str | Path, out: str | Path | None = None) -> Path:
 
 
 def eval_table(run_dir: str | Path) -> str:
-    """Markdown table of the held-out evaluations at each stage's start (step 0) and end (full set only)."""
+    """Markdown table of the held-out evaluations on each full set: before training and at each stage's end.
+
+    ``random button`` (what clicking one of the screen's buttons at random scores) appears for sets that record
+    their button counts (synthetic attribute screens), ``-`` elsewhere.
+    """
     rows = [r for r in read_metrics(run_dir) if "eval/hit_rate" in r]
     if not rows:
         raise ConfigError(f"{run_dir} has no held-out evaluations (eval/... records); set eval_data in the recipe")
     full = max(r["eval/n"] for r in rows)
-    lines = ["| stage | step | n | parse rate | click-in-box | chance | mean reward |", "|---|---|---|---|---|---|---|"]
+    lines = ["| stage | step | n | parse rate | click-in-box | chance | random button | mean reward |",
+             "|---|---|---|---|---|---|---|---|"]
     for r in rows:
         if r["eval/n"] == full:
+            button = f"{r['eval/random_button']:.3f}" if "eval/random_button" in r else "-"
             lines.append(f"| {r['stage']} | {r['step']} | {int(r['eval/n'])} | {r['eval/parse_rate']:.3f} | "
-                         f"{r['eval/hit_rate']:.3f} | {r['eval/chance']:.3f} | {r.get('eval/reward', float('nan')):.3f} |")
+                         f"{r['eval/hit_rate']:.3f} | {r['eval/chance']:.3f} | {button} | "
+                         f"{r.get('eval/reward', float('nan')):.3f} |")
     return "\n".join(lines)

@@ -76,17 +76,21 @@ class StageSpec:
     ``init`` names an earlier stage whose final model this stage starts from (or ``base``: the recipe's model);
     by default a stage starts from the one before it. ``stop_at_hit_rate`` ends the stage once a periodic
     held-out evaluation reaches that click-in-box accuracy; ``max_minutes`` ends it after that much wall time
-    (both end it like ``max_steps`` does: final model saved, next stage runs).
+    (both end it like ``max_steps`` does: final model saved, next stage runs). ``eval_every`` and ``eval_data``
+    override the recipe's held-out evaluation period and set for this stage (a stage on another task needs its
+    own held-out set).
     """
 
     name: str
     kind: str
     init: str | None = None
     stop_at_hit_rate: float | None = None
+    eval_every: int | None = None
     max_minutes: float | None = None
     trl: Mapping[str, Any] = field(default_factory=dict)
     data: list[SourceSpec] | None = None
     rewards: list[RewardSpec] | None = None
+    eval_data: list[SourceSpec] | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -121,6 +125,9 @@ class Recipe:
 
     def stage_rewards(self, stage: StageSpec) -> list[RewardSpec]:
         return stage.rewards if stage.rewards is not None else self.rewards
+
+    def stage_eval_data(self, stage: StageSpec) -> list[SourceSpec]:
+        return stage.eval_data if stage.eval_data is not None else self.eval_data
 
 
 def _check_keys(raw: Mapping[str, Any], cls: type, where: str) -> None:
@@ -171,9 +178,11 @@ def _stage(raw: Any, index: int) -> StageSpec:
     check_trl_keys(raw["kind"], trl, f"{where}.trl")
     data = _sources(raw["data"], f"{where}.data") if raw.get("data") is not None else None
     rewards = _rewards(raw["rewards"], f"{where}.rewards") if raw.get("rewards") is not None else None
+    eval_data = _sources(raw["eval_data"], f"{where}.eval_data") if raw.get("eval_data") is not None else None
     return StageSpec(name=str(raw["name"]), kind=raw["kind"], trl=dict(trl), data=data, rewards=rewards,
+                     eval_data=eval_data,
                      init=raw.get("init"), stop_at_hit_rate=raw.get("stop_at_hit_rate"),
-                     max_minutes=raw.get("max_minutes"))
+                     max_minutes=raw.get("max_minutes"), eval_every=raw.get("eval_every"))
 
 
 def trl_config_class(kind: str) -> type:

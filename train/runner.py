@@ -126,7 +126,7 @@ def train(recipe: Recipe, run_dir: str | Path, *, resume: bool = False, callback
     processing = ProcessingConfig(min_pixels=lo, max_pixels=hi, factor=factor, codec=codec.name)
     pixels = Pixels(factor=factor, min_pixels=lo, max_pixels=hi)
     plan = _prepare_stages(recipe, codec, pixels, todo)
-    eval_rows = _eval_rows(recipe, codec, pixels)
+    eval_rows = _EvalSets(recipe, codec, pixels, [recipe.stages[i] for i in todo])
     if not resume:
         _save_recipe(recipe, run_dir)
         processing.save(run_dir)
@@ -134,7 +134,7 @@ def train(recipe: Recipe, run_dir: str | Path, *, resume: bool = False, callback
         stage = recipe.stages[i]
         if i != todo[0] and stage.init is not None and stage.init != recipe.stages[i - 1].name:
             model, processor = _load(_stage_source(recipe, i, run_dir), recipe, cuda)
-        stage_callbacks = _eval_callbacks(recipe, stage, run_dir, eval_rows, processor, rewards,
+        stage_callbacks = _eval_callbacks(recipe, stage, run_dir, eval_rows.of(stage), processor, rewards,
                                           at_start=(i == 0 and not resume)) + list(callbacks)
         model.train()
         model = run_stage(recipe, stage, model=model, processor=processor, train_dataset=train_ds,
@@ -146,10 +146,26 @@ def train(recipe: Recipe, run_dir: str | Path, *, resume: bool = False, callback
     return run_dir / recipe.stages[-1].name / FINAL
 
 
-def _eval_rows(recipe: Recipe, codec: Codec, pixels: Pixels) -> list[dict[str, Any]] | None:
-    if not recipe.eval_data:
+class _EvalSets:
+    """Held-out rows per stage (the recipe's ``eval_data`` or the stage's own), each set built once, up front."""
+
+    def __init__(self, recipe: Recipe, codec: Codec, pixels: Pixels, stages: list[Any]) -> None:
+        self._sets: dict[str, list[dict[str, Any]] | None] = {}
+        for stage in stages:
+            sources = recipe.stage_eval_data(stage)
+            key = repr(sources)
+            if key not in self._sets:
+                self._sets[key] = _eval_rows(sources, codec, pixels, recipe.seed)
+        self._recipe = recipe
+
+    def of(self, stage: Any) -> list[dict[str, Any]] | None:
+        return self._sets[repr(self._recipe.stage_eval_data(stage))]
+
+
+def _eval_rows(sources: list[Any], codec: Codec, pixels: Pixels, seed: int) -> list[dict[str, Any]] | None:
+    if not sources:
         return None
-    data = stage_dataset(recipe.eval_data, codec, pixels, with_completion=False, seed=recipe.seed + 1)
+    data = stage_dataset(sources, codec, pixels, with_completion=False, seed=seed + 1)
     rows = [dict(r) for r in data]
     if any(not r.get("bbox") or len(r["bbox"]) != 4 for r in rows):
         raise ConfigError("eval_data rows need a bbox (click-in-box accuracy); use a grounding source")
@@ -167,7 +183,8 @@ def _eval_callbacks(recipe: Recipe, stage: Any, run_dir: Path, rows: list[dict[s
         return out
     specs = recipe.stage_rewards(stage)
     funcs = rewards if rewards is not None else [resolve_reward(r.name) for r in specs]
-    out.append(GroundingEval(run_dir, stage.name, rows, processor, every=recipe.eval_every,
+    out.append(GroundingEval(run_dir, stage.name, rows, processor,
+                             every=recipe.eval_every if stage.eval_every is None else stage.eval_every,
                              every_n=recipe.eval_every_n, at_start=at_start,
                              max_new_tokens=recipe.eval_max_new_tokens, reward_funcs=funcs,
                              reward_weights=[r.weight for r in specs], stop_at_hit_rate=stage.stop_at_hit_rate))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
@@ -46,3 +47,29 @@ def test_loader_and_row_roundtrip():
     assert back[0].action == make_sample(100, seed=1, task="attribute").action
     with pytest.raises(ConfigError, match="valid"):
         LOADERS["synthetic"](n=1, task="colour")
+
+
+def test_curriculum_knobs_no_distractors_and_larger_target():
+    easy = [make_sample(i, seed=2, distractors=0, target_scale=1.4) for i in range(40)]
+    full = [make_sample(i, seed=2) for i in range(40)]
+    for s in easy:
+        assert s.extra["distractors"] == 0 and s.episode_id.startswith("localise-d0_0-s1.4-")
+        x1, y1, x2, y2 = (int(v) for v in s.bbox)
+        pixels = np.asarray(s.image).copy()
+        pixels[y1:y2 + 1, x1:x2 + 1] = 245
+        assert (pixels == 245).all(), "a screen without distractors shows only the button"
+    area = lambda s: (s.bbox[2] - s.bbox[0]) * (s.bbox[3] - s.bbox[1])  # noqa: E731
+    assert sum(map(area, easy)) / sum(map(area, full)) > 1.7
+    assert all(2 <= s.extra["distractors"] <= 5 for s in full)
+    assert full[0].episode_id == "localise-small-2-0", "defaults keep the original stream"
+    ranged = LOADERS["synthetic"](n=12, seed=1, distractors=[1, 1])
+    assert {Sample.from_row(r).extra["distractors"] for r in ranged} == {1}
+
+
+@pytest.mark.parametrize("kwargs, fragment", [
+    ({"distractors": [3, 1]}, "lo <= hi"), ({"distractors": 9}, "lo <= hi"), ({"target_scale": 5.0}, "0.5..3.0"),
+    ({"task": "attribute", "distractors": 0}, "localise task only"),
+])
+def test_bad_curriculum_knobs_are_config_errors(kwargs, fragment):
+    with pytest.raises(ConfigError, match=fragment):
+        make_sample(0, **kwargs)

@@ -57,3 +57,18 @@ def test_advantage_seam_replaces_advantages():
     finally:
         base._generate_and_score_completions = original
     assert out["advantages"].tolist() == [7.0] * 4
+
+
+def test_eval_table_lists_full_set_rows_with_random_button_where_known(tmp_path):
+    from cua.train.plot import eval_table
+
+    full = {"eval/n": 1000, "eval/parse_rate": 1.0, "eval/chance": 0.03, "eval/reward": 0.5}
+    write(tmp_path / "metrics.jsonl", [
+        {"stage": "sft", "step": 0, **full, "eval/hit_rate": 0.0},
+        {"stage": "sft", "step": 10, **full, "eval/n": 200, "eval/hit_rate": 0.2},
+        {"stage": "sft", "step": 20, **full, "eval/hit_rate": 0.4},
+        {"stage": "attr", "step": 30, **full, "eval/hit_rate": 0.5, "eval/random_button": 0.24}])
+    lines = eval_table(tmp_path).splitlines()
+    assert "random button" in lines[0] and len(lines) == 5
+    assert lines[3].startswith("| sft | 20 | 1000 | 1.000 | 0.400 | 0.030 | - |")
+    assert lines[4].startswith("| attr | 30 | 1000 | 1.000 | 0.500 | 0.030 | 0.240 |")

@@ -94,3 +94,16 @@ def test_shipped_recipes_by_name_and_facts():
 def test_missing_recipe_lists_shipped():
     with pytest.raises(ConfigError, match="ui_r1"):
         load_recipe("/nonexistent/recipe.yaml")
+
+
+def test_stage_overrides_eval_period_and_set():
+    stages = [{"name": "a", "kind": "sft", "eval_every": 10, "trl": {"max_steps": 1}},
+              {"name": "b", "kind": "sft", "eval_data": [{"loader": "synthetic", "args": {"task": "attribute"}}],
+               "trl": {"max_steps": 1}}]
+    recipe = parse_recipe(raw(stages=stages, eval_every=40, eval_data=[{"loader": "synthetic"}]))
+    a, b = recipe.stages
+    assert (a.eval_every, b.eval_every) == (10, None)
+    assert recipe.stage_eval_data(a) == recipe.eval_data
+    assert recipe.stage_eval_data(b)[0].args == {"task": "attribute"}
+    with pytest.raises(ConfigError, match="eval_data"):
+        parse_recipe(raw(stages=[{"name": "s", "kind": "sft", "eval_set": []}]))

@@ -31,7 +31,8 @@ def short(name: str) -> list[str]:
     for stage in recipe.stages:
         extra = {**TINY_STAGE, **(TINY_GRPO if stage.kind == "grpo" else {})}
         sets += [f"stages.{stage.name}.trl.{k}={json.dumps(v)}" for k, v in extra.items()]
-        sets += [f"stages.{stage.name}.{key}=null" for key in ("data", "stop_at_hit_rate", "max_minutes")]
+        nulled = ("data", "eval_data", "stop_at_hit_rate", "max_minutes")
+        sets += [f"stages.{stage.name}.{key}=null" for key in nulled]
     return sets
 
 
