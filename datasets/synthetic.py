@@ -6,7 +6,8 @@ Tasks:
 - ``localise``: one clickable target (a filled, bordered button) among non-clickable distractors (outlined
   boxes, lines, dots); goal "click the button". Chance = target area / screen area. Two curriculum knobs make
   it easier: ``distractors=(lo, hi)`` (default 2-5) and ``target_scale`` (the button's size factor, default 1).
-- ``attribute``: 3-6 buttons of distinct colours; goal "click the <colour> button" (attribute binding).
+- ``attribute``: 3-6 buttons of distinct colours; goal "click the <colour> button" (attribute binding); the
+  ``buttons=(lo, hi)`` knob sets how many (2 makes the random-button baseline 50%).
 - ``labelled``: buttons carrying words; goal "click <word>" (phone and desktop sizes).
 
 Sizes: ``phone`` 1080x2400, ``desktop`` 1920x1080, ``small`` 224x224 (fast, for tiny models). Targets are
@@ -77,8 +78,9 @@ def _localise(rng: random.Random, width: int, height: int, distractors: tuple[in
     return image, "click the button", target, {"task": "localise", "distractors": len(boxes) - 1}
 
 
-def _attribute(rng: random.Random, width: int, height: int) -> tuple[Any, str, list[int], dict[str, Any]]:
-    names = rng.sample(sorted(COLOURS), rng.randint(3, 6))
+def _attribute(rng: random.Random, width: int, height: int, buttons: tuple[int, int] = (3, 6)
+               ) -> tuple[Any, str, list[int], dict[str, Any]]:
+    names = rng.sample(sorted(COLOURS), rng.randint(*buttons))
     boxes = _boxes(rng, len(names), width, height)
     names = names[: len(boxes)]
     image, draw = _draw(width, height, (250, 250, 250))
@@ -115,33 +117,45 @@ def _font(image_font: Any, size: int) -> Any:
 _MAKERS = {"localise": _localise, "attribute": _attribute, "labelled": _labelled}
 
 
-def _curriculum(task: str, distractors: Any, target_scale: float) -> dict[str, Any]:
-    """Validated localise knobs as ``_localise`` keyword arguments ({} when at their defaults)."""
+def _span(value: Any, default: tuple[int, int], lo_max: tuple[int, int], name: str) -> tuple[int, int]:
+    lo, hi = (value, value) if isinstance(value, int) else tuple(value or default)
+    if not lo_max[0] <= lo <= hi <= lo_max[1]:
+        raise ConfigError(f"{name} must be a count or [lo, hi] with {lo_max[0]} <= lo <= hi <= {lo_max[1]}, "
+                          f"got {value!r}")
+    return int(lo), int(hi)
+
+
+def _curriculum(task: str, distractors: Any, target_scale: float, buttons: Any) -> dict[str, Any]:
+    """Validated curriculum knobs as maker keyword arguments ({} when at their defaults)."""
+    if buttons is not None:
+        if task != "attribute":
+            raise ConfigError(f"buttons applies to the attribute task only, not {task!r}")
+        return {"buttons": _span(buttons, (3, 6), (2, len(COLOURS)), "buttons")}
     if distractors is None and target_scale == 1.0:
         return {}
     if task != "localise":
         raise ConfigError(f"distractors / target_scale apply to the localise task only, not {task!r}")
-    lo, hi = (distractors, distractors) if isinstance(distractors, int) else tuple(distractors or (2, 5))
-    if not 0 <= lo <= hi <= 8:
-        raise ConfigError(f"distractors must be a count or [lo, hi] with 0 <= lo <= hi <= 8, got {distractors!r}")
+    lo, hi = _span(distractors, (2, 5), (0, 8), "distractors")
     if not 0.5 <= target_scale <= 3.0:
         raise ConfigError(f"target_scale must be within 0.5..3.0, got {target_scale!r}")
     return {"distractors": (lo, hi), "target_scale": float(target_scale)}
 
 
 def make_sample(index: int, *, seed: int = 0, task: str = "localise", size: str = "small",
-                distractors: int | tuple[int, int] | None = None, target_scale: float = 1.0) -> Sample:
+                distractors: int | tuple[int, int] | None = None, target_scale: float = 1.0,
+                buttons: int | tuple[int, int] | None = None) -> Sample:
     """Sample ``index`` of the synthetic stream ``(seed, task, size)`` (localise knobs: see the module docstring)."""
     if task not in _MAKERS:
         raise ConfigError(f"unknown synthetic task {task!r}; valid: {', '.join(TASKS)}")
     if size not in SIZES:
         raise ConfigError(f"unknown synthetic size {size!r}; valid: {', '.join(SIZES)}")
-    knobs = _curriculum(task, distractors, target_scale)
+    knobs = _curriculum(task, distractors, target_scale, buttons)
     width, height = SIZES[size]
     rng = random.Random(f"{seed}:{task}:{size}:{index}")
     image, goal, box, extra = _MAKERS[task](rng, width, height, **knobs)
     cx, cy = (box[0] + box[2]) // 2, (box[1] + box[3]) // 2
-    level = f"-d{knobs['distractors'][0]}_{knobs['distractors'][1]}-s{knobs['target_scale']:g}" if knobs else ""
+    level = "".join(f"-{k[0]}{'_'.join(map(str, v)) if isinstance(v, tuple) else f'{v:g}'}"
+                    for k, v in knobs.items())
     return Sample(image=image, width=width, height=height, goal=goal, action=Click(x=cx, y=cy),
                   bbox=[float(v) for v in box], point=[float(cx), float(cy)], source=SOURCE,
                   episode_id=f"{task}{level}-{size}-{seed}-{index}", step_index=0, extra={**extra, "size": size})
@@ -149,10 +163,12 @@ def make_sample(index: int, *, seed: int = 0, task: str = "localise", size: str 
 
 def iter_synthetic(n: int = 100, *, seed: int = 0, task: str = "localise", size: str = "small",
                    start: int = 0, distractors: int | tuple[int, int] | None = None, target_scale: float = 1.0,
-                   skip_bad: bool = False, stats: LoadStats | None = None) -> Iterator[Sample]:
+                   buttons: int | tuple[int, int] | None = None, skip_bad: bool = False,
+                   stats: LoadStats | None = None) -> Iterator[Sample]:
     """``n`` samples starting at ``start`` (hold out a test set with a different ``start`` or ``seed``)."""
     for i in range(start, start + n):
-        sample = make_sample(i, seed=seed, task=task, size=size, distractors=distractors, target_scale=target_scale)
+        sample = make_sample(i, seed=seed, task=task, size=size, distractors=distractors, target_scale=target_scale,
+                             buttons=buttons)
         if stats is not None:
             stats.samples += 1
         yield sample
@@ -161,9 +177,10 @@ def iter_synthetic(n: int = 100, *, seed: int = 0, task: str = "localise", size:
 @register_loader("synthetic", iter_synthetic)
 def load_synthetic(n: int = 100, *, seed: int = 0, task: str = "localise", size: str = "small", start: int = 0,
                    distractors: int | list[int] | None = None, target_scale: float = 1.0,
-                   streaming: bool = False) -> Any:
+                   buttons: int | list[int] | None = None, streaming: bool = False) -> Any:
     """Synthetic screens as a Hugging Face dataset (see the module docstring)."""
     kwargs = dict(n=n, seed=seed, task=task, size=size, start=start, distractors=distractors,
-                  target_scale=target_scale)
-    make_sample(start, seed=seed, task=task, size=size, distractors=distractors, target_scale=target_scale)
+                  target_scale=target_scale, buttons=buttons)
+    make_sample(start, seed=seed, task=task, size=size, distractors=distractors, target_scale=target_scale,
+                buttons=buttons)
     return to_hf(iter_synthetic, kwargs, streaming=streaming)

@@ -19,6 +19,8 @@ from transformers import TrainerCallback
 from cua.models.loading import ProcessingConfig
 
 METRICS_FILE = "metrics.jsonl"
+#: Held-out evaluation records (also in metrics.jsonl), written by :mod:`cua.train.evaluate`.
+EVAL_FILE = "eval.jsonl"
 
 
 def _clean(value: Any) -> Any:
@@ -56,9 +58,14 @@ class SaveProcessing(TrainerCallback):
             self.processing.save(folder)
 
 
-def truncate(run_dir: str | Path, stage: str, step: int) -> None:
-    """Drop ``stage`` records logged after ``step`` (they are redone after a resume from that step)."""
-    path = Path(run_dir) / METRICS_FILE
+def truncate(run_dir: str | Path, stage: str, step: int, files: tuple[str, ...] = (METRICS_FILE, EVAL_FILE)
+             ) -> None:
+    """Drop ``stage`` records logged after ``step`` from the run's JSONL logs (they are redone after a resume)."""
+    for name in files:
+        _truncate_file(Path(run_dir) / name, stage, step)
+
+
+def _truncate_file(path: Path, stage: str, step: int) -> None:
     if not path.is_file():
         return
     kept = []

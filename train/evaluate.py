@@ -18,10 +18,9 @@ from typing import Any, Callable
 
 from transformers import TrainerCallback
 
-from cua.train.callbacks import METRICS_FILE
+from cua.train.callbacks import EVAL_FILE, METRICS_FILE
 from cua.train.rewards import completion_text, in_box, parse_point
 
-EVAL_FILE = "eval.jsonl"
 EVAL_BATCH = 64
 EVAL_MAX_NEW_TOKENS = 32
 

@@ -53,7 +53,7 @@ def test_curriculum_knobs_no_distractors_and_larger_target():
     easy = [make_sample(i, seed=2, distractors=0, target_scale=1.4) for i in range(40)]
     full = [make_sample(i, seed=2) for i in range(40)]
     for s in easy:
-        assert s.extra["distractors"] == 0 and s.episode_id.startswith("localise-d0_0-s1.4-")
+        assert s.extra["distractors"] == 0 and s.episode_id.startswith("localise-d0_0-t1.4-")
         x1, y1, x2, y2 = (int(v) for v in s.bbox)
         pixels = np.asarray(s.image).copy()
         pixels[y1:y2 + 1, x1:x2 + 1] = 245
@@ -69,7 +69,17 @@ def test_curriculum_knobs_no_distractors_and_larger_target():
 @pytest.mark.parametrize("kwargs, fragment", [
     ({"distractors": [3, 1]}, "lo <= hi"), ({"distractors": 9}, "lo <= hi"), ({"target_scale": 5.0}, "0.5..3.0"),
     ({"task": "attribute", "distractors": 0}, "localise task only"),
+    ({"task": "attribute", "buttons": 1}, "2 <= lo"), ({"task": "attribute", "buttons": [2, 7]}, "<= 6"),
+    ({"buttons": 2}, "attribute task only"),
 ])
 def test_bad_curriculum_knobs_are_config_errors(kwargs, fragment):
     with pytest.raises(ConfigError, match=fragment):
         make_sample(0, **kwargs)
+
+
+def test_attribute_buttons_knob():
+    two = [make_sample(i, seed=3, task="attribute", buttons=2) for i in range(20)]
+    assert {s.extra["buttons"] for s in two} == {2} and two[0].episode_id == "attribute-b2_2-small-3-0"
+    for s in two:
+        assert s.image.getpixel((s.action.x, s.action.y)) == COLOURS[s.goal.split()[2]]
+    assert make_sample(0, seed=3, task="attribute").episode_id == "attribute-small-3-0"

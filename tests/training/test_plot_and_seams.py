@@ -24,11 +24,14 @@ RECORDS = [{"stage": "sft", "step": s, "loss": 2.0 / s, "grad_norm": 1.0} for s 
 
 def test_read_skips_torn_line_and_truncate_drops_later_steps(tmp_path):
     write(tmp_path / "metrics.jsonl", RECORDS, torn=True)
+    write(tmp_path / "eval.jsonl", [{"stage": "sft", "step": s, "eval/hit_rate": 0.1} for s in (0, 2, 4)])
     assert len(read_metrics(tmp_path)) == len(RECORDS)
     truncate(tmp_path, "sft", 3)
     kept = read_metrics(tmp_path)
     assert [r["step"] for r in kept if r["stage"] == "sft"] == [1, 2, 3]
     assert len([r for r in kept if r["stage"] == "grpo"]) == 4
+    evals = [json.loads(line) for line in (tmp_path / "eval.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in evals] == [0, 2], "held-out records past the resume point are dropped too"
 
 
 def test_plot_writes_png_with_every_panel(tmp_path):
