@@ -126,7 +126,7 @@ def train(recipe: Recipe, run_dir: str | Path, *, resume: bool = False, callback
     processing = ProcessingConfig(min_pixels=lo, max_pixels=hi, factor=factor, codec=codec.name)
     pixels = Pixels(factor=factor, min_pixels=lo, max_pixels=hi)
     plan = _prepare_stages(recipe, codec, pixels, todo)
-    eval_rows = _EvalSets(recipe, codec, pixels, [recipe.stages[i] for i in todo])
+    eval_rows = _eval_sets(recipe, codec, pixels, [recipe.stages[i] for i in todo])
     if not resume:
         _save_recipe(recipe, run_dir)
         processing.save(run_dir)
@@ -134,7 +134,7 @@ def train(recipe: Recipe, run_dir: str | Path, *, resume: bool = False, callback
         stage = recipe.stages[i]
         if i != todo[0] and stage.init is not None and stage.init != recipe.stages[i - 1].name:
             model, processor = _load(_stage_source(recipe, i, run_dir), recipe, cuda)
-        stage_callbacks = _eval_callbacks(recipe, stage, run_dir, eval_rows.of(stage), processor, rewards,
+        stage_callbacks = _eval_callbacks(recipe, stage, run_dir, eval_rows[stage.name], processor, rewards,
                                           at_start=(i == 0 and not resume)) + list(callbacks)
         model.train()
         model = run_stage(recipe, stage, model=model, processor=processor, train_dataset=train_ds,
@@ -146,20 +146,17 @@ def train(recipe: Recipe, run_dir: str | Path, *, resume: bool = False, callback
     return run_dir / recipe.stages[-1].name / FINAL
 
 
-class _EvalSets:
-    """Held-out rows per stage (the recipe's ``eval_data`` or the stage's own), each set built once, up front."""
-
-    def __init__(self, recipe: Recipe, codec: Codec, pixels: Pixels, stages: list[Any]) -> None:
-        self._sets: dict[str, list[dict[str, Any]] | None] = {}
-        for stage in stages:
-            sources = recipe.stage_eval_data(stage)
-            key = repr(sources)
-            if key not in self._sets:
-                self._sets[key] = _eval_rows(sources, codec, pixels, recipe.seed)
-        self._recipe = recipe
-
-    def of(self, stage: Any) -> list[dict[str, Any]] | None:
-        return self._sets[repr(self._recipe.stage_eval_data(stage))]
+def _eval_sets(recipe: Recipe, codec: Codec, pixels: Pixels, stages: list[Any]
+               ) -> dict[str, list[dict[str, Any]] | None]:
+    """Held-out rows by stage name (the recipe's ``eval_data`` or the stage's own); each distinct set built once."""
+    built: dict[str, list[dict[str, Any]] | None] = {}
+    out = {}
+    for stage in stages:
+        sources = recipe.stage_eval_data(stage)
+        if repr(sources) not in built:
+            built[repr(sources)] = _eval_rows(sources, codec, pixels, recipe.seed)
+        out[stage.name] = built[repr(sources)]
+    return out
 
 
 def _eval_rows(sources: list[Any], codec: Codec, pixels: Pixels, seed: int) -> list[dict[str, Any]] | None:
