@@ -11,7 +11,7 @@ settled: wrap with ``WaitStable`` for that); ``reset(seed=...)`` restores a know
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
 from cua.actions import Action
 from cua.observation import Observation
@@ -26,6 +26,22 @@ class ActionResult:
     output: Any = None
     elapsed: float = 0.0
     info: dict[str, Any] = field(default_factory=dict)
+
+
+_Self = TypeVar("_Self", bound="ClosesOnExit")
+
+
+class ClosesOnExit:
+    """``with thing: ...`` closes it on exit: the context-manager half of :class:`Device`, shared by backends."""
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self: _Self) -> _Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 @runtime_checkable

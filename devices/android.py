@@ -39,7 +39,7 @@ from cua.actions import (
     Action, Answer, Back, Click, Home, Key, LongPress, OpenApp, Scroll, Swipe, Terminate, ToolCall, Type, Wait,
     check_bounds, scroll_to_swipe,
 )
-from cua.device import ActionResult
+from cua.device import ActionResult, ClosesOnExit
 from cua.devices import adb_input as ai
 from cua.devices.registry import EMULATOR, HOST_PORT, register
 from cua.errors import (
@@ -71,7 +71,7 @@ def server_running(host: str, port: int) -> bool:
         return False
 
 
-class AndroidDevice:
+class AndroidDevice(ClosesOnExit):
     """One phone or emulator behind an adb server. ``close()`` releases nothing on the phone (idempotent)."""
 
     def __init__(self, serial: str, *, adb_host: str = "127.0.0.1", adb_port: int | None = None,
@@ -309,12 +309,6 @@ class AndroidDevice:
 
     def close(self) -> None:
         self._closed = True
-
-    def __enter__(self) -> "AndroidDevice":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def __repr__(self) -> str:
         return f"AndroidDevice({self.serial!r}, adb={self.adb_host}:{self.adb_port})"

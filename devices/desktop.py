@@ -35,7 +35,7 @@ from cua.actions import (
     Action, Answer, Back, Click, Home, Key, LongPress, OpenApp, Scroll, Swipe, Terminate, ToolCall, Type, Wait,
     check_bounds,
 )
-from cua.device import ActionResult
+from cua.device import ActionResult, ClosesOnExit
 from cua.errors import ActionDenied, ActionError, ConfigError, CuaError, DeviceDisconnected, DeviceError
 from cua.devices import x11
 from cua.devices.desktop_tools import AppLauncher, Workspace
@@ -93,7 +93,7 @@ def text_runs(text: str) -> list[str]:
     return runs
 
 
-class DesktopDevice:
+class DesktopDevice(ClosesOnExit):
     """An X display as a Device (see the module docstring for the contract)."""
 
     def __init__(
@@ -276,12 +276,6 @@ class DesktopDevice:
                     res.close()
                 except Exception:  # the server may already be gone
                     pass
-
-    def __enter__(self) -> "DesktopDevice":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def _add_tools(self) -> None:
         self.tools.add_function(self.launcher.open, name="open_application",

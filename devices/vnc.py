@@ -34,7 +34,7 @@ from typing import Any, Callable
 from cua.actions import (
     Action, Answer, Back, Click, Home, Key, LongPress, Scroll, Swipe, Terminate, Type, Wait, check_bounds,
 )
-from cua.device import ActionResult
+from cua.device import ActionResult, ClosesOnExit
 from cua.devices.registry import register
 from cua.devices.x11 import char_keysym
 from cua.errors import (
@@ -96,7 +96,7 @@ def text_symbols(text: str) -> list[int]:
     return [special.get(c) or char_keysym(c) for c in text]
 
 
-class VncDevice:
+class VncDevice(ClosesOnExit):
     """A VNC screen as a Device (see the module docstring for the contract)."""
 
     def __init__(self, host: str, port: int, *, password: str | None = None, timeout: float = DEFAULT_TIMEOUT,
@@ -266,12 +266,6 @@ class VncDevice:
         if self._lost is None and getattr(self, "protocol", None) is not None:
             self._reactor.callFromThread(lambda: self.protocol.transport.loseConnection())
             self._gone.wait(CLOSE_TIMEOUT)
-
-    def __enter__(self) -> "VncDevice":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
 
 def parse_host_port(arg: str) -> tuple[str, int]:

@@ -31,7 +31,7 @@ from cua.actions import (
     Action, Answer, Back, Click, Home, Key, LongPress, OpenApp, Scroll, Swipe, Terminate, ToolCall, Type, Wait,
     check_bounds,
 )
-from cua.device import ActionResult
+from cua.device import ActionResult, ClosesOnExit
 from cua.devices.chromium import shared_browser, translate
 from cua.devices.registry import register
 from cua.errors import ActionError, ActionUnsupported, ConfigError, DeviceDisconnected, DeviceError
@@ -136,7 +136,7 @@ def _text_runs(text: str) -> Iterator[tuple[bool, str]]:
         yield run[0] < "\x80", run
 
 
-class WebDevice:
+class WebDevice(ClosesOnExit):
     """A web page in headless Chromium as a Device. See the module docstring for frames and timeouts."""
 
     def __init__(
@@ -346,12 +346,6 @@ class WebDevice:
         if not self._closed:
             self._closed = True
             self._close_context()
-
-    def __enter__(self) -> "WebDevice":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def __repr__(self) -> str:
         return f"WebDevice({self.start_url!r}, {self.width}x{self.height}, scale={self.scale:g})"

@@ -11,11 +11,11 @@ import time
 from typing import Any
 
 from cua.actions import Action
-from cua.device import ActionResult, Device
+from cua.device import ActionResult, ClosesOnExit, Device
 from cua.observation import Observation
 
 
-class DeviceWrapper:
+class DeviceWrapper(ClosesOnExit):
     """Forwards the Device protocol (and unknown attributes) to ``self.device``."""
 
     def __init__(self, device: Device) -> None:
@@ -43,12 +43,6 @@ class DeviceWrapper:
 
     def close(self) -> None:
         self.device.close()
-
-    def __enter__(self) -> "DeviceWrapper":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def __getattr__(self, name: str) -> Any:
         if name == "device":  # not yet set during unpickling / construction

@@ -21,7 +21,7 @@ from typing import Any
 from urllib.parse import unquote, urlparse
 
 from cua.actions import Action, Back, Home, OpenApp, ToolCall, check_bounds
-from cua.device import ActionResult
+from cua.device import ActionResult, ClosesOnExit
 from cua.devices.chromium import translate
 from cua.devices.registry import register
 from cua.devices.sandbox.world import SandboxWorld
@@ -48,7 +48,7 @@ def app_of(route: str) -> str:
     return next((name for name, r in APPS.items() if r == head), "Home")
 
 
-class SandboxDevice:
+class SandboxDevice(ClosesOnExit):
     """The sandbox phone. ``world`` holds the state checkers read; ``page`` is the Playwright page."""
 
     #: A simulation: nothing it does reaches a real system (the safety gate opens its apps without asking).
@@ -181,12 +181,6 @@ class SandboxDevice:
                 self.web.close()
             finally:
                 self.world.close()
-
-    def __enter__(self) -> "SandboxDevice":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def __repr__(self) -> str:
         return f"SandboxDevice({self.world.url!r}, seed={self.world.seed})"

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
+from cua.device import ClosesOnExit
 from cua.devices.sandbox.data import initial_state
 from cua.errors import ActionError
 
@@ -51,7 +52,7 @@ def _text(body: dict[str, Any], key: str, *, required: bool = True) -> str | Non
     return value.strip()
 
 
-class SandboxWorld:
+class SandboxWorld(ClosesOnExit):
     """State + server. ``url`` is the app's base URL (``http://127.0.0.1:PORT/``); ``reset(seed)`` reloads data."""
 
     def __init__(self, seed: int = 0) -> None:
@@ -234,12 +235,6 @@ class SandboxWorld:
             self._server.shutdown()
             self._server.server_close()
             self._thread.join(SHUTDOWN_TIMEOUT)
-
-    def __enter__(self) -> "SandboxWorld":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
 
 def _handler_for(world: SandboxWorld) -> type[BaseHTTPRequestHandler]:
