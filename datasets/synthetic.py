@@ -117,34 +117,35 @@ def _font(image_font: Any, size: int) -> Any:
 _MAKERS = {"localise": _localise, "attribute": _attribute, "labelled": _labelled}
 
 
-def _span(value: Any, default: tuple[int, int], lo_max: tuple[int, int], name: str) -> tuple[int, int]:
+def _span(value: Any, default: tuple[int, int], bounds: tuple[int, int], name: str) -> tuple[int, int]:
     lo, hi = (value, value) if isinstance(value, int) else tuple(value or default)
-    if not lo_max[0] <= lo <= hi <= lo_max[1]:
-        raise ConfigError(f"{name} must be a count or [lo, hi] with {lo_max[0]} <= lo <= hi <= {lo_max[1]}, "
+    if not bounds[0] <= lo <= hi <= bounds[1]:
+        raise ConfigError(f"{name} must be a count or [lo, hi] with {bounds[0]} <= lo <= hi <= {bounds[1]}, "
                           f"got {value!r}")
     return int(lo), int(hi)
 
 
 def _curriculum(task: str, distractors: Any, target_scale: float, buttons: Any) -> dict[str, Any]:
     """Validated curriculum knobs as maker keyword arguments ({} when at their defaults)."""
+    knobs: dict[str, Any] = {}
+    if distractors is not None or target_scale != 1.0:
+        if task != "localise":
+            raise ConfigError(f"distractors / target_scale apply to the localise task only, not {task!r}")
+        knobs["distractors"] = _span(distractors, (2, 5), (0, 8), "distractors")
+        if not 0.5 <= target_scale <= 3.0:
+            raise ConfigError(f"target_scale must be within 0.5..3.0, got {target_scale!r}")
+        knobs["target_scale"] = float(target_scale)
     if buttons is not None:
         if task != "attribute":
             raise ConfigError(f"buttons applies to the attribute task only, not {task!r}")
-        return {"buttons": _span(buttons, (3, 6), (2, len(COLOURS)), "buttons")}
-    if distractors is None and target_scale == 1.0:
-        return {}
-    if task != "localise":
-        raise ConfigError(f"distractors / target_scale apply to the localise task only, not {task!r}")
-    lo, hi = _span(distractors, (2, 5), (0, 8), "distractors")
-    if not 0.5 <= target_scale <= 3.0:
-        raise ConfigError(f"target_scale must be within 0.5..3.0, got {target_scale!r}")
-    return {"distractors": (lo, hi), "target_scale": float(target_scale)}
+        knobs["buttons"] = _span(buttons, (3, 6), (2, len(COLOURS)), "buttons")
+    return knobs
 
 
 def make_sample(index: int, *, seed: int = 0, task: str = "localise", size: str = "small",
                 distractors: int | tuple[int, int] | None = None, target_scale: float = 1.0,
                 buttons: int | tuple[int, int] | None = None) -> Sample:
-    """Sample ``index`` of the synthetic stream ``(seed, task, size)`` (localise knobs: see the module docstring)."""
+    """Sample ``index`` of the synthetic stream ``(seed, task, size)`` (curriculum knobs: see the module docstring)."""
     if task not in _MAKERS:
         raise ConfigError(f"unknown synthetic task {task!r}; valid: {', '.join(TASKS)}")
     if size not in SIZES:

@@ -71,6 +71,7 @@ def test_curriculum_knobs_no_distractors_and_larger_target():
     ({"task": "attribute", "distractors": 0}, "localise task only"),
     ({"task": "attribute", "buttons": 1}, "2 <= lo"), ({"task": "attribute", "buttons": [2, 7]}, "<= 6"),
     ({"buttons": 2}, "attribute task only"),
+    ({"task": "attribute", "buttons": 2, "distractors": 0}, "localise task only"),
 ])
 def test_bad_curriculum_knobs_are_config_errors(kwargs, fragment):
     with pytest.raises(ConfigError, match=fragment):
