@@ -58,10 +58,9 @@ class SaveProcessing(TrainerCallback):
             self.processing.save(folder)
 
 
-def truncate(run_dir: str | Path, stage: str, step: int, files: tuple[str, ...] = (METRICS_FILE, EVAL_FILE)
-             ) -> None:
+def truncate(run_dir: str | Path, stage: str, step: int) -> None:
     """Drop ``stage`` records logged after ``step`` from the run's JSONL logs (they are redone after a resume)."""
-    for name in files:
+    for name in (METRICS_FILE, EVAL_FILE):
         _truncate_file(Path(run_dir) / name, stage, step)
 
 

@@ -16,7 +16,6 @@ PANELS: tuple[str, ...] = ("loss", "reward", "kl", "completions/mean_length", "g
                            "mean_token_accuracy", "entropy")
 PLOT_FILE = "metrics.png"
 SKIP = frozenset({"eval/n", "eval/seconds", "eval/chance", "eval/random_button"})
-TABLE_KEYS = ("eval/parse_rate", "eval/hit_rate", "eval/chance", "eval/reward")
 
 
 def _series(records: list[dict[str, Any]]) -> tuple[dict[str, tuple[list[float], list[float]]], list[tuple[str, float]]]:
