@@ -3,11 +3,15 @@
 Per step: K completions from ONE batched generate (``num_return_sequences=K``, sampling) -> parse each ->
 merge duplicates (same action; point actions whose points all lie within ``radius`` device pixels count as
 one, the first seen represents the group) -> if more than one distinct valid candidate remains, a judge model
-(the same model or another, any object with ``complete(messages, n=, sample=)``) sees the screenshot with
+(the same model or another, any :class:`Judge`) sees the screenshot with
 each candidate's point drawn and numbered, the goal, the history and the numbered candidates, and answers
 with a number. Judge output without a valid number falls back to the most frequent candidate (ties: the
 earliest), and ``info["fallback"]`` records that. ``Proposal.info`` holds every candidate (text, parsed
 action dict or error), the groups, the judge's text and the choice.
+
+The sampler depends on two small protocols, not on a concrete policy: the sampled policy is a
+:class:`Generator` (prompt building, ``complete(messages, n=, sample=)``, parsing; every model policy in
+:mod:`cua.policies.model` is one) and the judge a :class:`Judge` (``complete`` only).
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any, Protocol, Sequence, runtime_checkable
 
 from cua.actions import Action
 from cua.coords import Geometry
@@ -25,12 +29,36 @@ from cua.policy import Proposal
 if TYPE_CHECKING:  # pragma: no cover
     from PIL import Image
 
-    from cua.policies.model import ModelPolicyBase
+    from cua.codecs import Codec
     from cua.trajectory import Step
 
 DEFAULT_RADIUS = 14.0
 _MARK_COLOURS = ("#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#42d4f4", "#f032e6", "#9a6324")
 _NUMBER = re.compile(r"(?<![\d.])(\d{1,3})(?!\d)(?!\.\d)")
+
+
+@runtime_checkable
+class Judge(Protocol):
+    """Anything that returns ``n`` completions of a chat prompt (sampled or greedy) in one call."""
+
+    name: str
+
+    def reset(self, goal: str) -> None: ...
+
+    def complete(self, messages: list[dict[str, Any]], *, n: int = 1, sample: bool = False) -> list[str]: ...
+
+
+@runtime_checkable
+class Generator(Judge, Protocol):
+    """A :class:`Judge` that also builds its own prompt and parses its completions with a codec."""
+
+    codec: "Codec"
+
+    def geometry(self, observation: Observation) -> Geometry: ...
+
+    def messages(self, goal: str, observation: Observation, history: Sequence["Step"]) -> list[dict[str, Any]]: ...
+
+    def parse(self, text: str, geometry: Geometry) -> Proposal: ...
 
 
 @dataclass
@@ -119,10 +147,10 @@ def judge_messages(
 
 
 class JudgeSampler:
-    """A Policy that wraps a model policy with K-sample + judge selection (see the module docstring)."""
+    """A Policy that wraps a :class:`Generator` with K-sample + judge selection (see the module docstring)."""
 
     def __init__(
-        self, policy: "ModelPolicyBase", *, judge: "ModelPolicyBase | None" = None, samples: int = 4,
+        self, policy: Generator, *, judge: Judge | None = None, samples: int = 4,
         radius: float = DEFAULT_RADIUS, draw: bool = True,
     ) -> None:
         self.policy, self.judge = policy, judge or policy
