@@ -2,7 +2,8 @@
 
 Both build prompts through a codec (:mod:`cua.codecs`): the goal, the history of previous actions (described in
 the codec's own terms), optionally the last ``history_images`` screenshots, the current screenshot, and the
-device's tools when it has a ``tools`` registry. ``propose`` generates one completion and parses it; a
+device's tools when it has a ``tools`` registry. ``propose`` generates one completion and parses it
+(``QwenVLPolicy.propose_batch``: many prompts in one batched ``generate``, with token ids and log-probs); a
 completion that does not parse (or points off the screen) becomes ``Proposal(action=None, error=...)`` with
 ``info["error_kind"]``, never an exception. ``complete(messages, n=, sample=)`` is the generation primitive the
 judge sampler (:mod:`cua.sampler`) also uses: ``n`` completions from ONE call (``num_return_sequences`` /
@@ -17,6 +18,7 @@ model, bad request) raise ConfigError.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import io
 import os
 from typing import TYPE_CHECKING, Any, Sequence
@@ -38,6 +40,42 @@ DEFAULT_MAX_NEW_TOKENS = 256
 DEFAULT_SAMPLE_TEMPERATURE = 1.0
 DEFAULT_HTTP_TIMEOUT = 120.0
 OPENAI_PREFIX = "openai:"
+#: Where a model proposal keeps its :class:`TurnTokens` (``Proposal.info`` / ``Step.info``).
+TOKENS_KEY = "tokens"
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class TurnTokens:
+    """One sampled turn as training needs it: the prompt ids the model saw, the completion ids it produced and
+    the sampling log-prob of each completion token; ``images`` / ``messages`` are the prompt's (in memory only).
+
+    Saved with the trajectory as :meth:`to_dict` (prompt length, completion ids, log-probs): the prompt ids
+    are re-derived by re-tokenising the recorded turn, which gives the same ids (tested).
+    """
+
+    prompt_ids: list[int]
+    completion_ids: list[int]
+    logprobs: list[float]
+    images: list[Any] = dataclasses.field(default_factory=list, repr=False, compare=False)
+    messages: list[dict[str, Any]] = dataclasses.field(default_factory=list, repr=False, compare=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"prompt_tokens": len(self.prompt_ids), "completion_ids": list(self.completion_ids),
+                "logprobs": [round(x, 6) for x in self.logprobs]}
+
+
+def message_images(messages: list[dict[str, Any]]) -> list[Any]:
+    """The images of a chat prompt, in message order (the order the processor lays their tokens out)."""
+    return [c["image"] for m in messages if isinstance(m["content"], list)
+            for c in m["content"] if c.get("type") == "image"]
+
+
+def _end_ids(model: Any, processor: Any) -> list[int]:
+    """Token ids that end a completion: the generation config's eos id(s), else the tokenizer's."""
+    eos = getattr(getattr(model, "generation_config", None), "eos_token_id", None)
+    if eos is None:
+        eos = getattr(getattr(processor, "tokenizer", processor), "eos_token_id", None)
+    return [] if eos is None else ([eos] if isinstance(eos, int) else list(eos))
 
 
 def history_actions(history: Sequence["Step"]) -> list[Action | None]:
@@ -99,7 +137,13 @@ def _codec_for(codec: str | None, family: str, saved: str | None, factor: int | 
 
 
 class QwenVLPolicy(ModelPolicyBase):
-    """A Qwen2/2.5/3-VL checkpoint run with transformers (loaded by :mod:`cua.models.loading`)."""
+    """A Qwen2/2.5/3-VL model run with transformers: a checkpoint (loaded by :mod:`cua.models.loading`), or an
+    in-memory model + processor (:meth:`from_model`: the trainer's live model for online RL).
+
+    ``sample`` (default False: greedy) chooses how :meth:`propose` / :meth:`propose_batch` decode. Every
+    proposal carries a :class:`TurnTokens` in ``info["tokens"]``: the prompt and completion token ids and the
+    sampling log-probs, which online training (:mod:`cua.train.rollout`) uses as they are.
+    """
 
     def __init__(
         self, model_id: str, *, codec: str | None = None, history_images: int = 0,
@@ -108,29 +152,99 @@ class QwenVLPolicy(ModelPolicyBase):
         temperature: float = DEFAULT_SAMPLE_TEMPERATURE, tools: Sequence["ToolSpec"] = (),
     ) -> None:
         """``max_new_tokens``: the argument, else the checkpoint's generation_config, else the module default."""
-        from cua.models.loading import (
-            load_model_and_processor, model_family, pixel_limits, processor_factor, read_processing_config,
-        )
+        from cua.models.loading import load_model_and_processor, read_processing_config
 
-        self.model, self.processor = load_model_and_processor(
+        model, processor = load_model_and_processor(
             model_id, device_map=device_map, dtype=dtype, min_pixels=min_pixels, max_pixels=max_pixels)
         saved = read_processing_config(model_id)
+        self._configure(model, processor, codec=codec, saved_codec=saved.codec if saved else None,
+                        history_images=history_images, max_new_tokens=max_new_tokens, temperature=temperature,
+                        tools=tools, name=f"model:{model_id}")
+
+    @classmethod
+    def from_model(
+        cls, model: Any, processor: Any, *, codec: str | None = None, history_images: int = 0,
+        max_new_tokens: int | None = None, temperature: float = DEFAULT_SAMPLE_TEMPERATURE, sample: bool = False,
+        tools: Sequence["ToolSpec"] = (), name: str = "model:in-memory",
+    ) -> "QwenVLPolicy":
+        """A policy over an already loaded ``model`` and ``processor`` (shared, not copied: a trainer's model)."""
+        policy = cls.__new__(cls)
+        policy._configure(model, processor, codec=codec, saved_codec=None, history_images=history_images,
+                          max_new_tokens=max_new_tokens, temperature=temperature, tools=tools, name=name)
+        policy.sample = sample
+        return policy
+
+    def _configure(
+        self, model: Any, processor: Any, *, codec: str | None, saved_codec: str | None, history_images: int,
+        max_new_tokens: int | None, temperature: float, tools: Sequence["ToolSpec"], name: str,
+    ) -> None:
+        from cua.models.loading import model_family, pixel_limits, processor_factor
+
+        self.model, self.processor = model, processor
         self.family = model_family(self.model)
-        self.codec = _codec_for(codec, self.family, saved.codec if saved else None, processor_factor(self.processor))
+        self.codec = _codec_for(codec, self.family, saved_codec, processor_factor(self.processor))
         self.min_pixels, self.max_pixels = pixel_limits(self.processor)
         self.history_images, self.tools = history_images, tuple(tools)
         saved_max = getattr(getattr(self.model, "generation_config", None), "max_new_tokens", None)
         self.max_new_tokens = max_new_tokens or saved_max or DEFAULT_MAX_NEW_TOKENS
         self.temperature = temperature
+        self.sample = False
         self.generation_overrides: dict[str, Any] = {}
-        self.name = f"model:{model_id}"
+        self.name = name
 
-    def inputs(self, messages: list[dict[str, Any]]) -> Any:
-        """Tokenised prompt + pixel values for ``messages`` (images in message order), on the model's device."""
-        text = self.processor.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
-        images = [c["image"] for m in messages if isinstance(m["content"], list)
-                  for c in m["content"] if c.get("type") == "image"]
-        return self.processor(text=[text], images=images or None, return_tensors="pt").to(self.model.device)
+    def inputs(self, messages: list[dict[str, Any]] | Sequence[list[dict[str, Any]]]) -> Any:
+        """Tokenised prompt(s) + pixel values, on the model's device: one chat (batch 1) or a list of chats
+        (left-padded batch; images in message order, prompt after prompt)."""
+        chats = [messages] if messages and isinstance(messages[0], dict) else list(messages)
+        texts = [self.processor.apply_chat_template(m, tokenize=False, add_generation_prompt=True) for m in chats]
+        images = [img for m in chats for img in message_images(m)]
+        return self.processor(text=texts, images=images or None, padding=True, padding_side="left",
+                              return_tensors="pt").to(self.model.device)
+
+    def _generate_kwargs(self, sample: bool) -> dict[str, Any]:
+        kwargs: dict[str, Any] = {"do_sample": sample, "max_new_tokens": self.max_new_tokens}
+        if sample:
+            kwargs.update(temperature=self.temperature, top_p=1.0, top_k=0)
+        else:
+            kwargs.update(temperature=None, top_p=None, top_k=None)
+        kwargs.update(self.generation_overrides)
+        return kwargs
+
+    def propose(self, goal: str, observation: Observation, history: Sequence["Step"]) -> Proposal:
+        return self.propose_batch([(goal, observation, history)])[0]
+
+    def propose_batch(self, requests: Sequence[tuple[str, Observation, Sequence["Step"]]]) -> list[Proposal]:
+        """One proposal per ``(goal, observation, history)`` from ONE batched ``generate`` (left-padded).
+
+        Decoding is sampled when :attr:`sample` is set (temperature :attr:`temperature`, no top-k/top-p), else
+        greedy. Each proposal's ``info["tokens"]`` is a :class:`TurnTokens`: the prompt ids as the model saw
+        them (padding removed), the completion ids up to and including the first end token, and the log-prob
+        of each completion token under the distribution it was drawn from (after temperature).
+        """
+        import torch
+
+        chats = [self.messages(goal, obs, history) for goal, obs, history in requests]
+        inputs = self.inputs(chats)
+        with torch.inference_mode():
+            out = self.model.generate(**inputs, **self._generate_kwargs(self.sample),
+                                      return_dict_in_generate=True, output_scores=True)
+        width = inputs["input_ids"].shape[1]
+        scores = torch.stack(out.scores, dim=1).float().log_softmax(-1) if out.scores else None
+        ends = set(_end_ids(self.model, self.processor))
+        proposals = []
+        for i, ((_, obs, _), chat) in enumerate(zip(requests, chats)):
+            prompt = inputs["input_ids"][i][inputs["attention_mask"][i].bool()].tolist()
+            completion = out.sequences[i, width:].tolist()
+            cut = next((k + 1 for k, t in enumerate(completion) if t in ends), len(completion))
+            completion = completion[:cut]
+            logps = ([] if scores is None else
+                     scores[i, torch.arange(cut), torch.tensor(completion, dtype=torch.long)].tolist())
+            text = self.processor.decode(completion, skip_special_tokens=True)
+            proposal = self.parse(text, self.geometry(obs))
+            tokens = TurnTokens(prompt_ids=prompt, completion_ids=completion, logprobs=logps,
+                                images=message_images(chat), messages=chat)
+            proposals.append(dataclasses.replace(proposal, info={**proposal.info, TOKENS_KEY: tokens}))
+        return proposals
 
     def complete(self, messages: list[dict[str, Any]], *, n: int = 1, sample: bool = False) -> list[str]:
         """``n`` completions from one batched ``generate`` over a shared prompt prefix (see :meth:`generate`)."""
@@ -150,12 +264,7 @@ class QwenVLPolicy(ModelPolicyBase):
 
         import torch
 
-        kwargs: dict[str, Any] = {"do_sample": sample, "max_new_tokens": self.max_new_tokens}
-        if sample:
-            kwargs.update(temperature=self.temperature, top_p=1.0, top_k=0)
-        else:
-            kwargs.update(temperature=None, top_p=None, top_k=None)
-        kwargs.update(self.generation_overrides)
+        kwargs = self._generate_kwargs(sample)
         with torch.inference_mode():
             if n == 1:
                 return self.model.generate(**inputs, **kwargs)
