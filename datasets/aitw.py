@@ -18,10 +18,9 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from cua.actions import Action, Back, Click, Home, Key, Swipe, Terminate, Type
-from cua.datasets.base import LoadStats, bad_record, files, register_loader, to_hf
+from cua.datasets.base import LoadStats, convert_records, files, register_loader, to_hf
 from cua.datasets.schema import Sample
 from cua.datasets.tfrecords import iter_examples
-from cua.errors import ActionError
 
 SOURCE = "aitw"
 PATTERNS = ("*.tfrecord*", "*-of-*", "*.gz", "*_tfrecord*")
@@ -93,19 +92,17 @@ def step_sample(feats: dict[str, list[Any]], history: list[Action]) -> Sample:
 def iter_aitw(path: str, *, skip_bad: bool = False, stats: LoadStats | None = None) -> Iterator[Sample]:
     """Samples from AITW TFRecord files (see the module docstring); history = earlier steps of the episode."""
     for file in files(path, PATTERNS, "AITW TFRecord"):
-        episode, history = None, []
-        for index, feats in iter_examples(file, skip_bad=skip_bad, stats=stats):
-            try:
-                if feats["episode_id"][0] != episode:
-                    episode, history = feats["episode_id"][0], []
-                sample = step_sample(feats, history)
-            except (KeyError, IndexError, ValueError, TypeError, ActionError, UnicodeDecodeError) as exc:
-                bad_record(f"{file}: record {index}: bad AITW step ({exc!r})", skip_bad=skip_bad, stats=stats)
-                continue
-            history.append(sample.action)
-            if stats is not None:
-                stats.samples += 1
-            yield sample
+        episode: list[Any] = [None, []]  # [episode id, actions so far]
+
+        def convert(index: int, feats: dict[str, list[Any]]) -> Sample:
+            if feats["episode_id"][0] != episode[0]:
+                episode[:] = [feats["episode_id"][0], []]
+            sample = step_sample(feats, episode[1])
+            episode[1].append(sample.action)
+            return sample
+
+        yield from convert_records(iter_examples(file, skip_bad=skip_bad, stats=stats), convert, where=str(file),
+                                   what="bad AITW step", skip_bad=skip_bad, stats=stats)
 
 
 @register_loader("aitw", iter_aitw)

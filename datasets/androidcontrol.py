@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from cua.actions import Action, Back, Click, Home, LongPress, OpenApp, Scroll, Type, Wait
-from cua.datasets.base import LoadStats, bad_record, files, register_loader, to_hf
+from cua.datasets.base import LoadStats, convert_records, files, register_loader, to_hf
 from cua.datasets.schema import Sample
 from cua.datasets.tfrecords import forest_nodes, iter_examples, target_box
 from cua.errors import ActionError, ConfigError, DatasetError
@@ -92,16 +92,9 @@ def iter_androidcontrol(path: str, *, level: str = "high", skip_bad: bool = Fals
     if level not in LEVELS:
         raise ConfigError(f"unknown AndroidControl level {level!r}; valid: {', '.join(LEVELS)}")
     for file in files(path, PATTERNS, "AndroidControl TFRecord"):
-        for index, feats in iter_examples(file, skip_bad=skip_bad, stats=stats):
-            try:
-                samples = episode_samples(feats, level)
-            except (KeyError, IndexError, ValueError, DatasetError) as exc:
-                bad_record(f"{file}: record {index}: bad AndroidControl episode ({exc})", skip_bad=skip_bad,
-                           stats=stats)
-                continue
-            if stats is not None:
-                stats.samples += len(samples)
-            yield from samples
+        yield from convert_records(iter_examples(file, skip_bad=skip_bad, stats=stats),
+                                   lambda _, feats: episode_samples(feats, level), where=str(file),
+                                   what="bad AndroidControl episode", skip_bad=skip_bad, stats=stats)
 
 
 @register_loader("androidcontrol", iter_androidcontrol)

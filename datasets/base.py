@@ -6,7 +6,8 @@ wraps it as a ``datasets.Dataset`` (or ``IterableDataset`` when ``streaming``) w
 
 Bad records: by default the first corrupt record raises :class:`~cua.errors.DatasetError` naming the file and
 the record; with ``skip_bad=True`` it is counted in ``stats.skipped`` (and its reasons in ``stats.errors``) and
-skipped.
+skipped. :func:`convert_records` is that loop, shared by every record-per-row loader: each source supplies only
+how one record becomes samples.
 """
 
 from __future__ import annotations
@@ -16,9 +17,9 @@ import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
-from cua.errors import ConfigError, DatasetError
+from cua.errors import ActionError, ConfigError, DatasetError
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +27,8 @@ LoaderFn = Callable[..., Any]
 LOADERS: dict[str, LoaderFn] = {}
 ITERATORS: dict[str, Callable[..., Iterator[Any]]] = {}
 MAX_ERRORS_KEPT = 20
+RECORD_ERRORS: tuple[type[Exception], ...] = (KeyError, IndexError, TypeError, ValueError, OSError, ActionError,
+                                             DatasetError)
 
 
 def register_loader(name: str, iterator: Callable[..., Iterator[Any]]) -> Callable[[LoaderFn], LoaderFn]:
@@ -59,6 +62,27 @@ def bad_record(message: str, *, skip_bad: bool, stats: LoadStats | None) -> None
     if not skip_bad:
         raise DatasetError(message + " (pass skip_bad=True / --skip-bad to skip bad records)")
     (stats if stats is not None else LoadStats()).skip(message)
+
+
+def convert_records(records: Iterable[tuple[int, Any]], convert: Callable[[int, Any], Any], *, where: str, what: str,
+                    skip_bad: bool, stats: LoadStats | None) -> Iterator[Any]:
+    """Samples from ``(index, record)`` pairs: ``convert(index, record)`` gives one sample or a list of them.
+
+    A record whose conversion raises one of :data:`RECORD_ERRORS` is a bad record, reported as
+    ``"{where}: record {index}: {what} (ErrorType: message)"`` (see :func:`bad_record`); every sample made is
+    counted in ``stats.samples``.
+    """
+    for index, record in records:
+        try:
+            made = convert(index, record)
+        except RECORD_ERRORS as exc:
+            bad_record(f"{where}: record {index}: {what} ({type(exc).__name__}: {exc})", skip_bad=skip_bad,
+                       stats=stats)
+            continue
+        batch = made if isinstance(made, list) else [made]
+        if stats is not None:
+            stats.samples += len(batch)
+        yield from batch
 
 
 def existing(path: str | os.PathLike[str], what: str) -> Path:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from cua.actions import Action, Back, Click, Home, Key, OpenApp, Scroll, Terminate, Type
-from cua.datasets.base import LoadStats, bad_record, existing, register_loader, to_hf
+from cua.datasets.base import LoadStats, bad_record, convert_records, existing, register_loader, to_hf
 from cua.datasets.schema import Sample
 
 SOURCE = "gui_r1"
@@ -92,15 +92,8 @@ def iter_gui_r1(path: str, *, images: str | None = None, bbox_scale: float = 1.0
     except Exception as exc:  # noqa: BLE001 - json / pyarrow errors: the file is not readable data
         bad_record(f"{file}: not JSON/JSONL/Parquet ({exc})", skip_bad=skip_bad, stats=stats)
         return
-    for n, row in enumerate(rows):
-        try:
-            sample = _sample(row, image_dir, n, bbox_scale)
-        except (KeyError, TypeError, ValueError, OSError) as exc:
-            bad_record(f"{file}: record {n}: bad GUI-R1 row ({exc})", skip_bad=skip_bad, stats=stats)
-            continue
-        if stats is not None:
-            stats.samples += 1
-        yield sample
+    yield from convert_records(enumerate(rows), lambda n, row: _sample(row, image_dir, n, bbox_scale), where=str(file),
+                               what="bad GUI-R1 row", skip_bad=skip_bad, stats=stats)
 
 
 @register_loader("gui_r1", iter_gui_r1)

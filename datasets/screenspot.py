@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from cua.actions import Click
-from cua.datasets.base import LoadStats, bad_record, existing, files, register_loader, to_hf
+from cua.datasets.base import LoadStats, bad_record, convert_records, existing, files, register_loader, to_hf
 from cua.datasets.schema import Sample
 from cua.errors import ConfigError
 
@@ -87,15 +87,9 @@ def iter_screenspot(path: str, *, version: str = "v1", images: str | None = None
             bad_record(f"{file}: not a JSON list ({exc})", skip_bad=skip_bad, stats=stats)
             continue
         platform = _platform(file.stem) if version != "pro" else ""
-        for n, item in enumerate(items if isinstance(items, list) else []):
-            try:
-                sample = _entry(item, version, platform, image_dir, n)
-            except (KeyError, TypeError, ValueError, OSError) as exc:
-                bad_record(f"{file}: record {n}: bad ScreenSpot entry ({exc})", skip_bad=skip_bad, stats=stats)
-                continue
-            if stats is not None:
-                stats.samples += 1
-            yield sample
+        yield from convert_records(enumerate(items if isinstance(items, list) else []),
+                                   lambda n, item: _entry(item, version, platform, image_dir, n),
+                                   where=str(file), what="bad ScreenSpot entry", skip_bad=skip_bad, stats=stats)
 
 
 def _load(version: str):

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from cua.actions import Action, Back, Click, Home, OpenApp, Scroll, Type
-from cua.datasets.base import LoadStats, bad_record, existing, register_loader, to_hf
+from cua.datasets.base import LoadStats, bad_record, convert_records, existing, register_loader, to_hf
 from cua.datasets.schema import Sample
 
 SOURCE = "ui_r1"
@@ -54,15 +54,9 @@ def iter_ui_r1(path: str, *, images: str | None = None, skip_bad: bool = False,
     except (OSError, ValueError) as exc:
         bad_record(f"{file}: not JSON ({exc})", skip_bad=skip_bad, stats=stats)
         return
-    for n, item in enumerate(items if isinstance(items, list) else []):
-        try:
-            sample = _sample(item, image_dir, n)
-        except (KeyError, TypeError, ValueError, OSError) as exc:
-            bad_record(f"{file}: record {n}: bad UI-R1 item ({exc})", skip_bad=skip_bad, stats=stats)
-            continue
-        if stats is not None:
-            stats.samples += 1
-        yield sample
+    yield from convert_records(enumerate(items if isinstance(items, list) else []),
+                               lambda n, item: _sample(item, image_dir, n), where=str(file), what="bad UI-R1 item",
+                               skip_bad=skip_bad, stats=stats)
 
 
 @register_loader("ui_r1", iter_ui_r1)

@@ -246,3 +246,20 @@ def test_aitw_png_encoded_screenshot(tmp_path):
     path = fx.gzip_records(tmp_path / "p.tfrecord.gz", [step])
     (s,) = list(iter_aitw(str(path)))
     assert s.image.getpixel((5, 5)) == (1, 2, 3) and s.action == Back()
+
+
+def test_convert_records_is_the_one_bad_record_loop():
+    from cua.datasets.base import convert_records
+
+    def convert(index, record):
+        if record is None:
+            raise KeyError("image")
+        return [f"{index}a", f"{index}b"] if record == "two" else f"{index}"
+
+    records = list(enumerate(["one", None, "two"]))
+    stats = LoadStats()
+    out = list(convert_records(records, convert, where="f.json", what="bad row", skip_bad=True, stats=stats))
+    assert out == ["0", "2a", "2b"] and stats.samples == 3 and stats.skipped == 1
+    assert stats.errors == ["f.json: record 1: bad row (KeyError: 'image')"]
+    with pytest.raises(DatasetError, match=r"f\.json: record 1: bad row \(KeyError"):
+        list(convert_records(records, convert, where="f.json", what="bad row", skip_bad=False, stats=None))
