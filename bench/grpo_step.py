@@ -77,7 +77,7 @@ def run_trl(steps: int, base: Path, work: Path) -> list[float]:
     from cua.codecs import get_codec
     from cua.models.loading import load_model_and_processor
     from cua.train.data import Pixels, build_dataset
-    from cua.train.rewards import codec_hit
+    from cua.rewards.gta1 import codec_hit
 
     model, processor = load_model_and_processor(str(base), min_pixels=65536, max_pixels=65536, device_map="cpu")
     data = build_dataset(toy_rows(64), get_codec("grid8"), Pixels(32, 65536, 65536), with_completion=False)

@@ -71,6 +71,10 @@ class ActionBase:
             out[f.name] = dict(value) if isinstance(value, Mapping) else value
         return out
 
+    def xy(self) -> list[tuple[int, int]]:
+        """The device-pixel points the action holds, in ``points`` order (unset optional points left out)."""
+        return [(getattr(self, fx), getattr(self, fy)) for fx, fy in self.points if getattr(self, fx) is not None]
+
     def describe(self) -> str:
         """A short human-readable form, e.g. ``click(540, 1200)``; used in prompts' history and reports."""
         args = ", ".join(
@@ -300,10 +304,7 @@ def action_to_dict(action: Action) -> dict[str, Any]:
 
 def check_bounds(action: Action, width: int, height: int) -> None:
     """Raise ActionOutOfBounds if any of the action's points lies off a width x height screen."""
-    for fx, fy in action.points:
-        x, y = getattr(action, fx), getattr(action, fy)
-        if x is None:
-            continue
+    for x, y in action.xy():
         if not (0 <= x < width and 0 <= y < height):
             raise ActionOutOfBounds(f"{action.describe()} is outside the {width}x{height} screen")
 

@@ -69,16 +69,11 @@ class Group:
     members: list[int] = field(default_factory=list)
 
 
-def _points(action: Action) -> list[tuple[int, int]]:
-    pts = [(getattr(action, fx), getattr(action, fy)) for fx, fy in action.points]
-    return [(x, y) for x, y in pts if x is not None]
-
-
 def same_action(a: Action, b: Action, radius: float = DEFAULT_RADIUS) -> bool:
     """Equal actions, or the same kind and fields with every point within ``radius`` device pixels."""
     if a.kind != b.kind:
         return False
-    pa, pb = _points(a), _points(b)
+    pa, pb = a.xy(), b.xy()
     if len(pa) != len(pb) or any(math.dist(p, q) > radius for p, q in zip(pa, pb)):
         return False
     coords = {f for pair in a.points for f in pair}
@@ -119,7 +114,7 @@ def draw_candidates(image: "Image.Image", groups: Sequence[Group]) -> "Image.Ima
     r = max(8, min(out.size) // 60)
     for i, g in enumerate(groups):
         colour = _MARK_COLOURS[i % len(_MARK_COLOURS)]
-        for x, y in _points(g.action):
+        for x, y in g.action.xy():
             draw.ellipse((x - r, y - r, x + r, y + r), outline=colour, width=max(2, r // 4))
             draw.text((x + r + 2, y - r), str(i + 1), fill=colour)
     return out

@@ -6,9 +6,10 @@ point (in the resized image the model saw) must lie in the gt box, whose corners
 truncated with ``int`` (GTA1 stores boxes in [0, 1000] and multiplies by resized size / 1000; cua stores device
 px and divides by the device/model scale). Edges count as inside. No format term (β 0 recipe, hit only).
 
-``gta1_codec`` applies the same hit rule to answers in a codec's format (GTA1 prints a bare ``(x,y)``; recipes
-that answer in, e.g., ``qwen25_mobile_use`` tool calls need this): the completion must parse with the row's
-``codec`` into an action with exactly one point, and that device point must lie in the gt box.
+``codec_hit`` applies the same hit rule to answers in any codec's format (GTA1 prints a bare ``(x,y)``;
+recipes that answer in, e.g., ``qwen25_mobile_use`` tool calls or ``grid8`` cells need this): the completion
+must parse with the row's ``codec`` (column) into an action with exactly one point, and that device point must
+lie in the gt box (edges inside); an off-screen point scores 0.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from cua.rewards.registry import box, column, register, safe, scales
+from cua.rewards.codec_format import codec_action
+from cua.rewards.registry import box, register, safe, scales
 
 POINT = re.compile(r"\((-?\d*\.?\d+),\s*(-?\d*\.?\d+)\)")
 
@@ -32,17 +34,9 @@ def hit(text: str, columns: dict[str, Any], i: int) -> float:
     return 1.0 if x0 <= x <= x1 and y0 <= y <= y1 else 0.0
 
 
-def codec_hit(text: str, columns: dict[str, Any], i: int) -> float:
-    from cua.codecs import get_codec
-    from cua.rewards.codec_format import _geometry
-
+def _codec_hit(text: str, columns: dict[str, Any], i: int) -> float:
     b = box(columns, i)
-    name = column(columns, "codec", i)
-    if not b or not isinstance(name, str):
-        return 0.0
-    action = get_codec(name).parse(text, _geometry(columns, i))
-    points = [(getattr(action, fx), getattr(action, fy)) for fx, fy in action.points
-              if getattr(action, fx) is not None]
+    points = codec_action(text, columns, i).xy() if b else []
     if len(points) != 1:
         return 0.0
     x, y = points[0]
@@ -59,13 +53,13 @@ def gta1(completions: list, **columns: Any) -> list:
     return safe(lambda t, i: hit(t, columns, i))(completions, 0)
 
 
-@register("gta1_codec")
-def gta1_codec(completions: list, **columns: Any) -> list:
-    """GTA1's hit rule on a codec's answer (see the module docstring).
+@register("codec_hit")
+def codec_hit(completions: list, **columns: Any) -> list:
+    """GTA1's hit rule on the row codec's answer (see the module docstring).
 
     >>> ok = '<tool_call>{"name": "mobile_use", "arguments": {"action": "click", "coordinate": [20, 30]}}</tool_call>'
-    >>> gta1_codec([ok, "(20, 30)"], bbox=[[10, 20, 30, 40]] * 2, codec=["qwen25_mobile_use"] * 2,
-    ...            width=[100] * 2, height=[100] * 2, model_width=[100] * 2, model_height=[100] * 2)
+    >>> codec_hit([ok, "(20, 30)"], bbox=[[10, 20, 30, 40]] * 2, codec=["qwen25_mobile_use"] * 2,
+    ...           width=[100] * 2, height=[100] * 2, model_width=[100] * 2, model_height=[100] * 2)
     [1.0, 0.0]
     """
-    return safe(lambda t, i: codec_hit(t, columns, i))(completions, 0)
+    return safe(lambda t, i: _codec_hit(t, columns, i))(completions, 0)

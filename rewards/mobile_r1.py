@@ -88,7 +88,7 @@ def action_score(text: str, columns: dict[str, Any], i: int) -> float:
     return 1.0
 
 
-@register("mobile_r1_action")
+@register("mobile_r1_action", maximum=2.0)
 def mobile_r1_action(completions: list, **columns: Any) -> list:
     """Mobile-R1 stage 2: action + format, in [0, 2].
 

@@ -12,17 +12,25 @@ import json
 import math
 from typing import Any, Callable, Mapping, Sequence
 
+from cua.coords import Geometry
 from cua.errors import ConfigError
 
 RewardFn = Callable[..., list]
 REWARDS: dict[str, RewardFn] = {}
+MAXIMA: dict[str, float] = {}
 
 
-def register(name: str) -> Callable[[RewardFn], RewardFn]:
-    """Register ``fn`` under ``name`` (also set as its ``__name__``, which trl logs)."""
+def register(name: str, *, maximum: float = 1.0) -> Callable[[RewardFn], RewardFn]:
+    """Register ``fn`` under ``name``; ``maximum`` is the score of a perfect completion (see :func:`maximum`).
+
+    Every reward registers when its module is imported (``import cua.rewards``), once: a second definition
+    under a taken name is a ConfigError.
+    """
 
     def deco(fn: RewardFn) -> RewardFn:
-        REWARDS[name] = fn
+        if name in REWARDS and REWARDS[name] is not fn:
+            raise ConfigError(f"reward {name!r} is already defined by {REWARDS[name].__module__}")
+        REWARDS[name], MAXIMA[name] = fn, float(maximum)
         return fn
 
     return deco
@@ -37,6 +45,12 @@ def get(name: str) -> RewardFn:
 
 def names() -> list[str]:
     return sorted(REWARDS)
+
+
+def maximum(name: str) -> float:
+    """The score a perfect completion earns under reward ``name`` (ConfigError for unknown names)."""
+    get(name)
+    return MAXIMA[name]
 
 
 def text_of(completion: Any) -> str:
@@ -80,6 +94,15 @@ def box(columns: Mapping[str, Any], i: int) -> list[float]:
     except (TypeError, ValueError):
         return []
     return out if len(out) == 4 and all(math.isfinite(v) for v in out) else []
+
+
+def geometry(columns: Mapping[str, Any], i: int) -> Geometry:
+    """Row ``i``'s device and model-image sizes (device size alone, smart-resized, when the model size is missing)."""
+    w, h = int(column(columns, "width", i, 1000)), int(column(columns, "height", i, 1000))
+    mw, mh = column(columns, "model_width", i), column(columns, "model_height", i)
+    if mw and mh:
+        return Geometry(width=w, height=h, model_width=int(mw), model_height=int(mh))
+    return Geometry.for_screen(w, h)
 
 
 def scales(columns: Mapping[str, Any], i: int) -> tuple[float, float]:

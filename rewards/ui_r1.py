@@ -91,7 +91,7 @@ def _total(completions: list, columns: dict[str, Any], fmt: re.Pattern) -> list:
     return safe(one)(completions, len(completions))
 
 
-@register("ui_r1")
+@register("ui_r1", maximum=3.0)
 def ui_r1(completions: list, **columns: Any) -> list:
     """UI-R1: format (think/answer) + type + coordinate, in [0, 3].
 
@@ -103,7 +103,7 @@ def ui_r1(completions: list, **columns: Any) -> list:
     return _total(completions, columns, THINK_FORMAT)
 
 
-@register("ui_r1_action_only")
+@register("ui_r1_action_only", maximum=3.0)
 def ui_r1_action_only(completions: list, **columns: Any) -> list:
     """UI-R1 as the released script's ``main`` registers it (action-only answer format), in [0, 3].
 

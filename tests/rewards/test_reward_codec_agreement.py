@@ -16,9 +16,9 @@ from cua.train.data import Pixels, to_trl_row
 CASES = [  # (codec, reward, full score)
     ("ui_r1", "ui_r1", 3.0),
     ("gui_r1", "gui_r1", 1.0),
-    ("qwen25_mobile_use", "gta1_codec", 1.0),
-    ("qwen25_mobile_use", "format_qwen25_mobile_use", 1.0),
-    ("qwen3_mobile_use", "gta1_codec", 1.0),
+    ("qwen25_mobile_use", "codec_hit", 1.0),
+    ("qwen25_mobile_use", "codec_format", 1.0),
+    ("qwen3_mobile_use", "codec_hit", 1.0),
 ]
 
 

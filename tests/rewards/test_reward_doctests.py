@@ -7,9 +7,9 @@ import doctest
 import pytest
 
 from cua import rewards
-from cua.rewards import gta1, gui_r1, mobile_r1, task, ui_r1
+from cua.rewards import codec_format, gta1, gui_r1, mobile_r1, task, ui_r1
 
-MODULES = [ui_r1, gui_r1, gta1, mobile_r1, task]
+MODULES = [ui_r1, gui_r1, gta1, mobile_r1, task, codec_format]
 
 
 @pytest.mark.parametrize("module", MODULES, ids=[m.__name__ for m in MODULES])
@@ -18,6 +18,6 @@ def test_doctests_pass(module):
     assert result.attempted > 0 and result.failed == 0
 
 
-@pytest.mark.parametrize("name", [n for n in rewards.names() if not n.startswith("format_")])
+@pytest.mark.parametrize("name", rewards.names())
 def test_every_reward_has_an_example(name):
     assert ">>>" in (rewards.get(name).__doc__ or "")

@@ -106,12 +106,12 @@ def test_gta1(case, text, expected):
     assert _one("gta1", text, bbox=[[91, 110, 110, 130]], **GEOM) == expected
 
 
-def test_gta1_codec_applies_the_hit_rule_to_codec_answers():
+def test_codec_hit_applies_the_gta1_hit_rule_to_codec_answers():
     call = '<tool_call>{"name": "mobile_use", "arguments": {"action": "click", "coordinate": [%d, %d]}}</tool_call>'
     cols = dict(bbox=[[90, 110, 110, 130]], codec=["qwen25_mobile_use"], **GEOM)
-    assert rewards.get("gta1_codec")([call % (50, 60)], **cols) == [1.0]
-    assert rewards.get("gta1_codec")([call % (10, 60)], **cols) == [0.0]
-    assert rewards.get("gta1_codec")(["(50, 60)"], **cols) == [0.0]
+    assert rewards.get("codec_hit")([call % (50, 60)], **cols) == [1.0]
+    assert rewards.get("codec_hit")([call % (10, 60)], **cols) == [0.0]
+    assert rewards.get("codec_hit")(["(50, 60)"], **cols) == [0.0]
 
 
 def _mr1(args: dict, fmt: bool = True) -> str:
@@ -143,12 +143,21 @@ def test_mobile_r1(case, text, gt, bbox, expected):
     assert _one("mobile_r1_action", text, action=gt, bbox=bbox, **GEOM) == expected
 
 
-def test_codec_format_rewards_use_the_codec():
+def test_codec_format_reward_uses_the_row_codec():
     ok = "<tool_call>\n" + json.dumps({"name": "mobile_use", "arguments": {"action": "click", "coordinate": [5, 5]}}) + "\n</tool_call>"
-    assert _one("format_qwen25_mobile_use", ok, **GEOM) == 1.0
-    assert _one("format_qwen25_mobile_use", "click here", **GEOM) == 0.0
-    off = ok.replace("[5, 5]", "[500, 500]")
-    assert _one("format_qwen25_mobile_use", off, **GEOM) == 1.0
+    cols = dict(codec=["qwen25_mobile_use"], **GEOM)
+    assert _one("codec_format", ok, **cols) == 1.0
+    assert _one("codec_format", "click here", **cols) == 0.0
+    assert _one("codec_format", ok, **{**cols, "codec": ["ui_r1"]}) == 0.0
+    assert _one("codec_format", ok, **GEOM) == 0.0  # no codec column: nothing can read it
+
+
+def test_off_screen_answer_has_one_result_per_reward():
+    """Issue 10 item 6: an off-screen point is well-formed (codec_format 1) and a miss (codec_hit 0)."""
+    off = "<tool_call>\n" + json.dumps({"name": "mobile_use", "arguments": {"action": "click", "coordinate": [500, 500]}}) + "\n</tool_call>"
+    cols = dict(codec=["qwen25_mobile_use"], bbox=[[0, 0, 5000, 5000]], **GEOM)
+    assert _one("codec_format", off, **cols) == 1.0
+    assert _one("codec_hit", off, **cols) == 0.0
 
 
 def test_task_reward_shaping():

@@ -5,7 +5,10 @@ from __future__ import annotations
 import pytest
 
 from cua.errors import ConfigError
-from cua.train.rewards import codec_format, codec_hit, completion_text, resolve_reward
+import cua.train  # noqa: F401  (registers the grid8 codec)
+from cua.rewards.codec_format import codec_format
+from cua.rewards.gta1 import codec_hit
+from cua.train.rewards import completion_text, resolve_reward
 
 COLS = dict(codec=["grid8"] * 4, width=[256] * 4, height=[256] * 4, model_width=[256] * 4, model_height=[256] * 4,
             bbox=[[96, 160, 128, 192]] * 4)
