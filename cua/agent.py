@@ -11,8 +11,11 @@ Contract:
 - A :class:`~cua.errors.DeviceError` ends the episode as ``infra_error``; the trajectory is kept and saved.
 - ``Terminate`` ends the episode (status ``terminated``). ``Answer`` and ``Terminate`` are handled by the
   agent and never sent to the device; the last Answer's text goes to ``task.is_successful(device, answer=...)``.
-- A step whose execute result says ``info["redacted"]`` (the safety gate saw a password field) is redacted
-  with ``cua.devices.safety.redact_step`` before it is recorded anywhere.
+- A proposal without an action is an invalid step of the kind it carries (:attr:`Proposal.error_kind`:
+  ``parse``, ``out_of_bounds``, ``unsupported``); an ActionError raised is recorded as its ``kind``.
+- A step whose execute result is ``redacted`` (the safety gate saw a password field) has its secret removed
+  (:meth:`cua.trajectory.Step.record_result`) before it is recorded anywhere.
+- With a task, the episode is scored by :func:`cua.task.score_episode` (the one scoring path, with the answer).
 - Any other exception (a bug in a policy or backend, a ConfigError) is saved as ``crashed`` and re-raised.
 """
 
@@ -24,10 +27,9 @@ from typing import TYPE_CHECKING, Callable
 
 from cua.actions import Answer, Terminate, check_bounds
 from cua.device import Device
-from cua.errors import (
-    ActionDenied, ActionError, ActionOutOfBounds, ActionParseError, ActionUnsupported, DeviceError,
-)
+from cua.errors import ActionError, DeviceError
 from cua.policy import Policy, Proposal
+from cua.task import score_episode
 from cua.trajectory import Step, Trajectory
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -36,21 +38,6 @@ if TYPE_CHECKING:  # pragma: no cover
 DEFAULT_MAX_STEPS = 20
 
 OnStep = Callable[[Step, Trajectory], None]
-
-_ERROR_KINDS: tuple[tuple[type[ActionError], str], ...] = (
-    (ActionParseError, "parse"),
-    (ActionOutOfBounds, "out_of_bounds"),
-    (ActionDenied, "denied"),
-    (ActionUnsupported, "unsupported"),
-)
-
-
-def error_kind(exc: ActionError) -> str:
-    """The step error kind recorded for an ActionError (see :data:`cua.trajectory.ERROR_KINDS`)."""
-    for cls, kind in _ERROR_KINDS:
-        if isinstance(exc, cls):
-            return kind
-    return "invalid"
 
 
 def run_episode(
@@ -98,7 +85,7 @@ def run_episode(
                 status = "terminated"
                 break
         if task is not None:
-            traj.success = float(task.is_successful(device, answer=traj.answer))
+            traj.success = score_episode(task, device, traj)
     except DeviceError as exc:
         status, error = "infra_error", f"{type(exc).__name__}: {exc}"
     except BaseException as exc:
@@ -143,14 +130,14 @@ def _propose_and_act(
         proposal: Proposal = policy.propose(goal, step.observation, traj.steps)
     except ActionError as exc:
         step.timings["propose"] = time.perf_counter() - t1
-        step.error_kind, step.error = error_kind(exc), str(exc)
+        step.error_kind, step.error = exc.kind, str(exc)
         return False
     t2 = time.perf_counter()
     step.timings["propose"] = t2 - t1
     step.text, step.action, step.info = proposal.text, proposal.action, dict(proposal.info)
     action = proposal.action
     if action is None:
-        step.error_kind, step.error = "parse", proposal.error or "the proposal holds no action"
+        step.error_kind, step.error = proposal.error_kind, proposal.error or "the proposal holds no action"
         return False
     if isinstance(action, Terminate):
         traj.claimed = action.status
@@ -161,15 +148,9 @@ def _propose_and_act(
     try:
         check_bounds(action, step.observation.width, step.observation.height)
         result = device.execute(action, timeout=step_timeout)
-        step.output = result.output
-        if result.info:
-            step.info["result"] = dict(result.info)
-            if result.info.get("redacted"):
-                from cua.devices.safety import redact_step
-
-                redact_step(step)
+        step.record_result(result)
     except ActionError as exc:
-        step.error_kind, step.error = error_kind(exc), str(exc)
+        step.error_kind, step.error = exc.kind, str(exc)
     finally:
         step.timings["execute"] = time.perf_counter() - t2
     return False
@@ -215,3 +196,4 @@ def run_task(
             task.tear_down(device)
         except DeviceError:
             pass
+

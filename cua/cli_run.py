@@ -60,7 +60,7 @@ def task_ids_for(device_kind: str | None = None) -> list[str]:
     """Registered task ids (built-in task modules loaded first), optionally only those for ``device_kind``."""
     from cua import task as task_mod
 
-    task_mod._load_builtin()
+    task_mod.load_tasks()
     return sorted(t for t, cls in task_mod.TASKS.items() if device_kind is None or cls.device_kind == device_kind)
 
 

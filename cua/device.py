@@ -21,11 +21,21 @@ DEFAULT_TIMEOUT = 30.0
 
 @dataclass(frozen=True, kw_only=True)
 class ActionResult:
-    """What executing an action produced: tool output (for tool calls) and timing."""
+    """What executing an action produced: tool output (for tool calls) and timing.
+
+    ``redacted``: the action's typed text was a secret (a password field, as the safety gate saw it); whoever
+    records the step keeps it out of every record (:meth:`cua.trajectory.Step.record_result`). The older form
+    ``info={"redacted": True}`` still sets it.
+    """
 
     output: Any = None
     elapsed: float = 0.0
     info: dict[str, Any] = field(default_factory=dict)
+    redacted: bool = False
+
+    def __post_init__(self) -> None:
+        if not self.redacted and self.info.get("redacted") is True:
+            object.__setattr__(self, "redacted", True)
 
 
 _Self = TypeVar("_Self", bound="ClosesOnExit")

@@ -5,6 +5,8 @@ Every class has a one-line meaning; callers catch the narrowest class they can h
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 
 class CuaError(Exception):
     """Base of every error cua raises on purpose."""
@@ -27,23 +29,36 @@ class ScreenshotError(DeviceError):
 
 
 class ActionError(CuaError):
-    """An action is invalid; the policy's fault, recorded as an invalid step."""
+    """An action is invalid; the policy's fault, recorded as an invalid step.
+
+    ``kind`` is the step error kind a trajectory records for it (:data:`cua.trajectory.ERROR_KINDS`).
+    """
+
+    kind: ClassVar[str] = "invalid"
 
 
 class ActionParseError(ActionError):
     """Model text or a plain dict could not be turned into an Action."""
 
+    kind: ClassVar[str] = "parse"
+
 
 class ActionOutOfBounds(ActionError):
     """A point lies outside the screen (nothing is silently clamped)."""
+
+    kind: ClassVar[str] = "out_of_bounds"
 
 
 class ActionDenied(ActionError):
     """The safety gate refused an action; nothing reached the device."""
 
+    kind: ClassVar[str] = "denied"
+
 
 class ActionUnsupported(ActionError):
     """The device cannot perform this kind of action (e.g. open_app on a plain web page)."""
+
+    kind: ClassVar[str] = "unsupported"
 
 
 class ConfigError(CuaError):

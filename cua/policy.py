@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Protocol, Sequence, runtime_checkable
 
 from cua.actions import Action
-from cua.errors import ConfigError
+from cua.errors import ActionError, ActionParseError, ConfigError
 from cua.observation import Observation
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -23,12 +23,26 @@ if TYPE_CHECKING:  # pragma: no cover
 
 @dataclass(frozen=True, kw_only=True)
 class Proposal:
-    """One proposed action. ``action`` is None when ``text`` did not parse; ``error`` then says why."""
+    """One proposed action. ``action`` is None when ``text`` did not parse; ``error`` then says why and
+    ``info["error_kind"]`` which :class:`~cua.errors.ActionError` kind it was (see :meth:`invalid`)."""
 
     text: str
     action: Action | None = None
     error: str | None = None
     info: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def invalid(cls, text: str, exc: ActionError, info: dict[str, Any] | None = None) -> "Proposal":
+        """A proposal whose ``text`` failed with ``exc``: no action, the error and its kind recorded."""
+        return cls(text=text, error=str(exc), info={**(info or {}), "error_kind": exc.kind})
+
+    @property
+    def error_kind(self) -> str | None:
+        """The step error kind of a proposal without an action (``info["error_kind"]``, default ``parse``);
+        None when it holds one."""
+        if self.action is not None:
+            return None
+        return str(self.info.get("error_kind") or ActionParseError.kind)
 
 
 @runtime_checkable

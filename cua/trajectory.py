@@ -19,13 +19,16 @@ from __future__ import annotations
 import json
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from cua.actions import Action, action_from_dict
+from cua.actions import Action, Type, action_from_dict
 from cua.errors import ActionParseError, DatasetError
 from cua.observation import Observation
+
+if TYPE_CHECKING:  # pragma: no cover
+    from cua.device import ActionResult
 
 FORMAT_VERSION = 1
 EPISODE_FILE = "episode.json"
@@ -37,6 +40,8 @@ STATUSES: tuple[str, ...] = ("running", "terminated", "max_steps", "time_budget"
 #: Error kinds a step can carry (``device`` only on the last step of an ``infra_error`` episode).
 ERROR_KINDS: tuple[str, ...] = ("parse", "out_of_bounds", "denied", "unsupported", "invalid", "device", "crash")
 TIMING_KEYS: tuple[str, ...] = ("observe", "propose", "execute")
+#: What a secret typed text is replaced with in every record.
+REDACTED = "[redacted]"
 
 
 def screenshot_name(index: int) -> str:
@@ -64,6 +69,28 @@ class Step:
     def valid(self) -> bool:
         """True when the action parsed and was carried out without an error."""
         return self.action is not None and self.error_kind is None
+
+    def record_result(self, result: "ActionResult") -> None:
+        """Keep what executing the action produced: its output, its extras (``info["result"]``), and, when
+        ``result.redacted``, the secret typed text replaced by :data:`REDACTED` (:meth:`redact`)."""
+        self.output = result.output
+        if result.info:
+            self.info["result"] = dict(result.info)
+        if result.redacted:
+            self.redact()
+
+    def redact(self) -> None:
+        """Replace the typed text of a Type action, in the action and wherever the raw model text holds it
+        (raw or JSON-escaped), by :data:`REDACTED`; sets ``info["redacted"]``. Other actions are left alone."""
+        action = self.action
+        if not isinstance(action, Type):
+            return
+        secret = action.text
+        for form in {secret, json.dumps(secret, ensure_ascii=False)[1:-1], json.dumps(secret)[1:-1]}:
+            if form:
+                self.text = self.text.replace(form, REDACTED)
+        self.action = replace(action, text=REDACTED)
+        self.info["redacted"] = True
 
     def to_dict(self) -> dict[str, Any]:
         return {

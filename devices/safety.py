@@ -19,10 +19,9 @@ Password redaction contract. A :class:`~cua.observation.UIElement` is a password
 ``extra["input_type"]`` is ``"password"`` (web ``<input type=password>``), or its ``role`` is ``password``.
 The gate remembers the last observation; a ``Type`` is *secret* when the observation's focused element
 (``extra["focused"]`` true) is a password field, or when the last click/long press landed inside one. For a
-secret Type the gate returns ``ActionResult.info["redacted"] = True``; whoever records the step calls
-:func:`redact_step` (replaces the typed text in the action and in the raw model text with :data:`REDACTED`)
-or :meth:`SafetyGate.redact` / :func:`redact_action` on the action before writing it anywhere.
-"""
+secret Type the gate returns an :class:`~cua.device.ActionResult` with ``redacted=True``; the trajectory
+honours it (:meth:`cua.trajectory.Step.record_result` replaces the typed text in the action and in the raw
+model text with :data:`REDACTED`); other recorders call :meth:`SafetyGate.redact` / :func:`redact_action`."""
 
 from __future__ import annotations
 
@@ -38,10 +37,10 @@ from cua.device import ActionResult, Device
 from cua.errors import ActionDenied, ConfigError
 from cua.devices.wrappers import DeviceWrapper
 from cua.observation import Observation, UIElement
+from cua.trajectory import REDACTED
 
 Decision = Literal["allow", "confirm", "deny"]
 SEVERITY: dict[str, int] = {"allow": 0, "confirm": 1, "deny": 2}
-REDACTED = "[redacted]"
 log = logging.getLogger("cua.safety")
 
 DEFAULT_DENY_TEXT: tuple[str, ...] = (
@@ -215,19 +214,6 @@ def redact_action(action: Action) -> Action:
     return replace(action, text=REDACTED) if isinstance(action, Type) else action
 
 
-def redact_step(step: Any) -> None:
-    """Redact a recorded step (``cua.trajectory.Step``) whose execute result said ``redacted``: the action's
-    text and every occurrence of it (raw or JSON-escaped) in the raw model text; sets ``info["redacted"]``."""
-    action = step.action
-    if not isinstance(action, Type):
-        return
-    secret = action.text
-    for form in {secret, json.dumps(secret, ensure_ascii=False)[1:-1], json.dumps(secret)[1:-1]}:
-        step.text = step.text.replace(form, REDACTED)
-    step.action = redact_action(action)
-    step.info["redacted"] = True
-
-
 def terminal_confirm(action: Action) -> bool:
     """Ask on the terminal; True only for an explicit yes."""
     answer = input(f"Allow {action.describe()}? [y/N] ")
@@ -295,7 +281,7 @@ class SafetyGate(DeviceWrapper):
             self._target = self._element_at(action.x, action.y)
         result = self.device.execute(action, timeout=timeout)
         if secret:
-            return replace(result, info={**result.info, "redacted": True})
+            return replace(result, redacted=True)
         return result
 
     def _element_at(self, x: int, y: int) -> UIElement | None:

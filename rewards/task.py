@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cua.rewards.registry import column, register
+from cua.task import score_episode as task_score
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -52,10 +53,13 @@ class TaskReward:
 
 
 def score_episode(task: Any, device: Any, trajectory: Any, shaping: TaskReward = TaskReward()) -> float:
-    """Episode reward from a live Task (``task.is_successful(device)``) and a finished Trajectory."""
-    steps = list(getattr(trajectory, "steps", []))
-    invalid = sum(1 for s in steps if not s.valid)
-    return shaping(task.is_successful(device), num_steps=len(steps), invalid_steps=invalid)
+    """Episode reward from a live Task and a finished Trajectory: the agent's score of the episode
+    (``trajectory.success`` when the agent scored it, else :func:`cua.task.score_episode`, which gives the
+    checker the episode's answer), shaped by ``shaping``."""
+    success = trajectory.success
+    if success is None:
+        success = task_score(task, device, trajectory)
+    return shaping(success, num_steps=len(trajectory.steps), invalid_steps=trajectory.invalid_steps)
 
 
 _plain = TaskReward().reward_fn("task")

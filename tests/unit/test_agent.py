@@ -10,7 +10,10 @@ import pytest
 
 from cua.actions import Answer, Click, Scroll, Terminate, Type, Wait
 from cua.agent import run_episode, run_task
-from cua.errors import ActionDenied, ActionParseError, ActionUnsupported, ConfigError, DatasetError, DeviceTimeout
+from cua.errors import (
+    ActionDenied, ActionOutOfBounds, ActionParseError, ActionUnsupported, ConfigError, DatasetError, DeviceTimeout,
+)
+from cua.policies.model import ModelPolicyBase
 from cua.policy import Proposal
 from cua.trajectory import Trajectory
 
@@ -188,7 +191,7 @@ def test_redacted_result_is_redacted_before_recording(tmp_path: Any) -> None:
         def execute(self, action: Any, *, timeout: float | None = None) -> Any:
             from cua.device import ActionResult
 
-            return ActionResult(info={"redacted": True})
+            return ActionResult(redacted=True, info={"field": "password"})
 
     secret = 'hunter"2'
     policy = ListPolicy([Proposal(text=f'type {json.dumps(secret)} now', action=Type(text=secret))])
@@ -208,3 +211,48 @@ def test_policy_extras_are_saved_as_json(tmp_path: Any) -> None:
     saved = Trajectory.load(tmp_path).steps[0].info
     assert saved == {"score": 0.5, "ids": [0, 1, 2], "seen": ["b"], "raw": "<2 bytes>",
                      "action": {"action": "click", "x": 1, "y": 1}}
+
+
+class TextModel(ModelPolicyBase):
+    """A model policy whose completions are fixed strings: the real codec parses them (prompts unused)."""
+
+    name = "text-model"
+
+    def __init__(self, texts: list[str]) -> None:
+        from cua.codecs import get_codec
+
+        self.codec, self.texts = get_codec("qwen25_mobile_use"), list(texts)
+
+    def complete(self, messages: Any, *, n: int = 1, sample: bool = False) -> list[str]:
+        return [self.texts.pop(0)]
+
+
+def _mobile_use(arguments: dict[str, Any]) -> str:
+    return f'<tool_call>{json.dumps({"name": "mobile_use", "arguments": arguments})}</tool_call>'
+
+
+def test_model_proposals_record_the_error_kind_the_policy_found(tmp_path: Any) -> None:
+    texts = [
+        _mobile_use({"action": "click", "coordinate": [5000, 10]}),  # parses, but off the 90x200 screen
+        "I would tap the button",  # no tool call at all
+        _mobile_use({"action": "click", "coordinate": [10, 10]}),
+        _mobile_use({"action": "terminate", "status": "success"}),
+    ]
+    traj = run_episode(MemoryDevice(), TextModel(texts), "tap", max_steps=5, out_dir=tmp_path)
+    assert [s.error_kind for s in traj.steps] == ["out_of_bounds", "parse", None, None]
+    assert traj.steps[0].text == texts[0] and traj.steps[0].action is None
+    assert [s.error_kind for s in Trajectory.load(tmp_path).steps] == ["out_of_bounds", "parse", None, None]
+
+
+@pytest.mark.parametrize("exc", [ActionUnsupported("no such verb"), ActionOutOfBounds("off"), ActionParseError("?")])
+def test_a_proposal_carries_its_typed_error(exc: Exception) -> None:
+    proposal = Proposal.invalid("raw", exc)
+    assert proposal.action is None and proposal.error == str(exc) and proposal.error_kind == exc.kind
+    traj = run_episode(MemoryDevice(), ListPolicy([proposal]), "g", max_steps=1)
+    assert traj.steps[0].error_kind == exc.kind and traj.steps[0].error == str(exc)
+
+
+def test_the_older_redacted_info_flag_still_redacts() -> None:
+    from cua.device import ActionResult
+
+    assert ActionResult(info={"redacted": True}).redacted and not ActionResult(info={"redacted": "no"}).redacted

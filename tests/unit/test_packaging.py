@@ -46,7 +46,7 @@ def test_python_m_cua_from_the_checkout_keeps_hf_datasets() -> None:
 def test_import_cua_and_registries_import_no_backend_library() -> None:
     code = (
         "import sys, cua, cua.agent, cua.trajectory, cua.report, cua.devices, cua.policy, cua.task; "
-        "cua.devices.registry._load_builtin(); cua.policy._load_builtin(); cua.task._load_builtin(); "
+        "cua.devices.registry._load_builtin(); cua.policy._load_builtin(); cua.task.load_tasks(); "
         f"print(sorted(m for m in {HEAVY!r} if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], cwd="/", capture_output=True, text=True, timeout=120, check=True)
