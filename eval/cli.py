@@ -101,3 +101,13 @@ def screenspot(
     args = {"path": str(data), "images": str(images) if images else None}
     _run("screenspot", loader, args, policy=policy, model=model, codec=codec, protocol="screenspot", out=out,
          limit=limit, skip_bad=skip_bad, max_new_tokens=max_new_tokens)
+
+
+def _register_benchmarks() -> None:
+    """AndroidWorld and OSWorld suites (``cua eval androidworld|osworld``, :mod:`cua.eval.cli_benchmarks`)."""
+    from cua.eval import cli_benchmarks
+
+    cli_benchmarks.register(app)
+
+
+_register_benchmarks()
