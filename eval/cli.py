@@ -1,4 +1,5 @@
-"""``cua eval``: offline step-level evaluation (mounted by cua/cli.py as the ``eval`` sub-command).
+"""``cua eval``: offline step-level evaluation (mounted by cua/cli.py as the ``eval`` sub-command); the live
+suites (``sandbox``, ``miniwob``, ``compare``) come from :mod:`cua.eval.cli_live`.
 
 ``cua eval androidcontrol --data PATH --model M [--codec C] [--protocol uitars|infigui|uir1] [--level high|low]
 [--out DIR] [--limit N] [--skip-bad]`` and ``cua eval screenspot --data PATH --model M [--version v1|v2|pro]``.
@@ -101,6 +102,16 @@ def screenspot(
     args = {"path": str(data), "images": str(images) if images else None}
     _run("screenspot", loader, args, policy=policy, model=model, codec=codec, protocol="screenspot", out=out,
          limit=limit, skip_bad=skip_bad, max_new_tokens=max_new_tokens)
+
+
+def _register_live() -> None:
+    """Live suites (``cua eval sandbox|miniwob|compare``): one module per group, each with ``register(app)``."""
+    from cua.eval import cli_live
+
+    cli_live.register(app)
+
+
+_register_live()
 
 
 def _register_benchmarks() -> None:

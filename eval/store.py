@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -18,12 +19,16 @@ RESULTS_FILE = "results.jsonl"
 
 
 class ResultStore:
-    """Append-only JSONL of per-sample results; ``done`` holds the ids already stored. Close it (or use ``with``)."""
+    """Append-only JSONL of per-sample results; ``done`` holds the ids already stored. Close it (or use ``with``).
+
+    ``add`` is thread-safe (live evaluation appends from one thread per pool worker).
+    """
 
     def __init__(self, out_dir: str | os.PathLike[str]) -> None:
         self.path = Path(out_dir) / RESULTS_FILE
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.done: set[str] = set()
+        self._lock = threading.Lock()
         self._repair()
         self._file = self.path.open("a", encoding="utf-8")
 
@@ -45,16 +50,18 @@ class ResultStore:
 
     def add(self, record: dict[str, Any]) -> None:
         """Append one result (must carry a new ``id``) and flush it to disk."""
-        if record["id"] in self.done:
-            return
-        self._file.write(json.dumps(record, sort_keys=True) + "\n")
-        self._file.flush()
-        os.fsync(self._file.fileno())
-        self.done.add(record["id"])
+        with self._lock:
+            if record["id"] in self.done:
+                return
+            self._file.write(json.dumps(record, sort_keys=True) + "\n")
+            self._file.flush()
+            os.fsync(self._file.fileno())
+            self.done.add(record["id"])
 
     def records(self) -> Iterator[dict[str, Any]]:
         """Every stored result, in file order."""
-        self._file.flush()
+        with self._lock:
+            self._file.flush()
         with self.path.open(encoding="utf-8") as f:
             for line in f:
                 if line.strip():
