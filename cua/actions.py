@@ -309,6 +309,17 @@ def check_bounds(action: Action, width: int, height: int) -> None:
             raise ActionOutOfBounds(f"{action.describe()} is outside the {width}x{height} screen")
 
 
+def swipe_scroll_direction(x: float, y: float, x2: float, y2: float) -> str:
+    """The content direction a finger swipe from (x, y) to (x2, y2) scrolls (the inverse of :func:`scroll_to_swipe`).
+
+    The larger motion axis wins (a tie is vertical): finger up = content ``down``, finger left = content ``right``.
+    """
+    dx, dy = x2 - x, y2 - y
+    if abs(dx) > abs(dy):
+        return "left" if dx > 0 else "right"
+    return "up" if dy > 0 else "down"
+
+
 def scroll_to_swipe(action: Scroll, width: int, height: int, *, fraction: float = 0.5) -> Swipe:
     """The finger motion that performs ``action`` (content direction -> inverse swipe), as AndroidWorld.
 

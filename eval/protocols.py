@@ -26,7 +26,7 @@ import math
 from dataclasses import dataclass
 from typing import Callable
 
-from cua.actions import Action, Click, Key, LongPress, Scroll, Swipe, Type
+from cua.actions import Action, Click, Key, LongPress, Scroll, Swipe, Type, swipe_scroll_direction
 from cua.datasets.schema import Sample
 from cua.errors import ConfigError
 
@@ -61,10 +61,7 @@ def direction(action: Action) -> str | None:
     if isinstance(action, Scroll):
         return action.direction
     if isinstance(action, Swipe):
-        dx, dy = action.x2 - action.x, action.y2 - action.y
-        if abs(dx) > abs(dy):
-            return "left" if dx > 0 else "right"
-        return "up" if dy > 0 else "down"
+        return swipe_scroll_direction(action.x, action.y, action.x2, action.y2)
     return None
 
 

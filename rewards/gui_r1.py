@@ -19,13 +19,12 @@ key enter -> enter, terminate -> complete).
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from typing import Any
 
 from cua.codecs._literal import parse_literal
-from cua.rewards.registry import box, column, register, safe, scales, target
+from cua.rewards.registry import box, json_column, register, safe, scales, target
 
 OUTER = re.compile(r"<think>.*?</think>\s*<answer>.*?</answer>", re.DOTALL)
 ANSWER = re.compile(r"<answer>(.*?)</answer>", re.DOTALL)
@@ -83,13 +82,7 @@ def format_score(text: str) -> float:
 
 def ground_truth(columns: dict[str, Any], i: int) -> tuple[str, str, list[float]]:
     """(action name, input text, gt box or point in device px)."""
-    extra = column(columns, "extra", i)
-    if isinstance(extra, str):
-        try:
-            extra = json.loads(extra)
-        except ValueError:
-            extra = {}
-    extra = extra if isinstance(extra, dict) else {}
+    extra = json_column(columns, "extra", i)
     if extra.get("gt_action"):
         return str(extra["gt_action"]), str(extra.get("gt_input_text", "")), list(extra.get("gt_bbox") or [])
     gt = target(columns, i)

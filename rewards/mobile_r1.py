@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from cua.actions import swipe_scroll_direction
 from cua.codecs._literal import parse_literal
 from cua.rewards.registry import box, register, safe, scales, target
 
@@ -59,9 +60,7 @@ def _gt(columns: dict[str, Any], i: int) -> tuple[str, dict[str, Any]]:
 
 def _reveals(args: dict[str, Any], direction: str) -> bool:
     (x, y), (x2, y2) = args["coordinate"], args["coordinate2"]
-    dx, dy = float(x2) - float(x), float(y2) - float(y)
-    motion = ("right" if dx > 0 else "left") if abs(dx) > abs(dy) else ("down" if dy > 0 else "up")
-    return {"up": "down", "down": "up", "left": "right", "right": "left"}[motion] == direction
+    return swipe_scroll_direction(float(x), float(y), float(x2), float(y2)) == direction
 
 
 def action_score(text: str, columns: dict[str, Any], i: int) -> float:

@@ -75,15 +75,20 @@ def column(columns: Mapping[str, Any], key: str, i: int, default: Any = None) ->
     return values[i]
 
 
-def target(columns: Mapping[str, Any], i: int) -> dict[str, Any]:
-    """The ground-truth action of row ``i`` as a plain dict (``{}`` when absent or malformed)."""
-    value = column(columns, "action", i)
+def json_column(columns: Mapping[str, Any], key: str, i: int) -> dict[str, Any]:
+    """``columns[key][i]`` as a plain dict (a JSON string is decoded; ``{}`` when absent or malformed)."""
+    value = column(columns, key, i)
     if isinstance(value, str):
         try:
             value = json.loads(value)
         except ValueError:
             return {}
     return dict(value) if isinstance(value, Mapping) else {}
+
+
+def target(columns: Mapping[str, Any], i: int) -> dict[str, Any]:
+    """The ground-truth action of row ``i`` as a plain dict (``{}`` when absent or malformed)."""
+    return json_column(columns, "action", i)
 
 
 def box(columns: Mapping[str, Any], i: int) -> list[float]:

@@ -18,11 +18,10 @@ back -> navigate_back, home -> navigate_home) or ``extra["ui_r1_action"]``; ``bb
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
-from cua.rewards.registry import box, column, register, safe, scales, target
+from cua.rewards.registry import box, json_column, register, safe, scales, target
 
 ANSWER = re.compile(r"<answer>(.*?)</answer>", re.DOTALL)
 ACTION = re.compile(r"'action':\s*'(\w+)'")
@@ -54,13 +53,8 @@ def extract_coord(text: str) -> tuple[list[int], bool]:
 
 
 def gt_type(columns: dict[str, Any], i: int) -> str:
-    extra = column(columns, "extra", i)
-    if isinstance(extra, str):
-        try:
-            extra = json.loads(extra)
-        except ValueError:
-            extra = {}
-    if isinstance(extra, dict) and extra.get("ui_r1_action"):
+    extra = json_column(columns, "extra", i)
+    if extra.get("ui_r1_action"):
         return str(extra["ui_r1_action"])
     kind = str(target(columns, i).get("action", ""))
     return NAMES.get(kind, kind)

@@ -1,11 +1,14 @@
-"""Shared helpers for the R1-style codecs: ``<think>...</think><answer>[{...}]</answer>``."""
+"""Shared by the R1-style codecs (``ui_r1``, ``gui_r1``): ``<think>...</think><answer>[{...}]</answer>``."""
 
 from __future__ import annotations
 
 import re
 from typing import Any
 
+from cua.actions import Action
 from cua.codecs._literal import parse_literal
+from cua.codecs.base import Codec
+from cua.coords import Geometry
 from cua.errors import ActionParseError
 
 _ANSWER = re.compile(r"<answer>(.*?)</answer>", re.DOTALL)
@@ -46,3 +49,22 @@ def py_literal(value: Any) -> str:
 
 def think_answer(thought: str, payload: dict[str, Any]) -> str:
     return f"<think>{thought}</think><answer>[{py_literal(payload)}]</answer>"
+
+
+class ThinkAnswerCodec(Codec):
+    """An R1-style codec: absolute pixels of the smart-resized Qwen2.5-VL image; subclasses map an Action to the
+    answer dict (``payload``) and back (``parse``). The gold completion's thought names the next step."""
+
+    frame = "model"
+    factor = 28
+    families = ("qwen2_vl", "qwen2_5_vl")
+
+    def payload(self, action: Action, geometry: Geometry) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def answer_payload(self, action: Action, geometry: Geometry) -> str:
+        return py_literal(self.payload(action, geometry))
+
+    def format(self, action: Action, geometry: Geometry) -> str:
+        payload = self.payload(action, geometry)
+        return think_answer(f"The next step is {payload['action']}.", payload)

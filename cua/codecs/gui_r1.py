@@ -18,8 +18,8 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 from cua.actions import Action, Back, Click, Home, Key, LongPress, OpenApp, Scroll, Terminate, Type, Wait
-from cua.codecs._answer import answer_dict, py_literal, think_answer
-from cua.codecs.base import Codec, Verb, build, frame_size, number, point_from_device, point_to_device, unsupported
+from cua.codecs._answer import ThinkAnswerCodec, answer_dict
+from cua.codecs.base import Verb, build, frame_size, number, point_from_device, point_to_device, unsupported
 from cua.coords import Geometry
 from cua.errors import ActionParseError
 
@@ -27,13 +27,10 @@ NO_POINT = [-100, -100]
 NO_TEXT = "no input text"
 
 
-class GUIR1(Codec):
+class GUIR1(ThinkAnswerCodec):
     """The GUI-R1 codec (see the module docstring)."""
 
     name = "gui_r1"
-    frame = "model"
-    factor = 28
-    families = ("qwen2_vl", "qwen2_5_vl")
     verbs = (
         Verb("click", ("click",), "point"), Verb("long_press", ("long_press",), "point"),
         Verb("type", ("type",), "input_text"), Verb("scroll", ("scroll",), "input_text: up | down | left | right"),
@@ -80,13 +77,6 @@ class GUIR1(Codec):
         else:
             raise unsupported(self.name, action)
         return {"action": kind, "point": list(point), "input_text": text}
-
-    def answer_payload(self, action: Action, geometry: Geometry) -> str:
-        return py_literal(self.payload(action, geometry))
-
-    def format(self, action: Action, geometry: Geometry) -> str:
-        payload = self.payload(action, geometry)
-        return think_answer(f"The next step is {payload['action']}.", payload)
 
     def parse(self, text: str, geometry: Geometry) -> Action:
         d = answer_dict(text)

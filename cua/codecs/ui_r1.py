@@ -19,21 +19,18 @@ from typing import Any, Sequence
 from cua.actions import (
     Action, Back, Click, Home, LongPress, OpenApp, Scroll, Terminate, ToolCall, Type, Wait,
 )
-from cua.codecs._answer import answer_dict, py_literal, think_answer
+from cua.codecs._answer import ThinkAnswerCodec, answer_dict
 from cua.codecs.base import (
-    Codec, Verb, build, frame_size, point_from_device, point_to_device, text_arg, tools_json, unsupported,
+    Verb, build, frame_size, point_from_device, point_to_device, text_arg, tools_json, unsupported,
 )
 from cua.coords import Geometry
 from cua.errors import ActionParseError
 
 
-class UIR1(Codec):
+class UIR1(ThinkAnswerCodec):
     """The UI-R1 codec (see the module docstring)."""
 
     name = "ui_r1"
-    frame = "model"
-    factor = 28
-    families = ("qwen2_vl", "qwen2_5_vl")
     verbs = (
         Verb("click", ("click",), "'coordinate': [x, y]"), Verb("long_press", ("long_press",), "'coordinate': [x, y]"),
         Verb("scroll", ("scroll",), "'direction': up | down | left | right"),
@@ -83,13 +80,6 @@ class UIR1(Codec):
         if isinstance(action, ToolCall):
             return {"action": "tool_call", "name": action.name, "arguments": dict(action.arguments)}
         raise unsupported(self.name, action)
-
-    def answer_payload(self, action: Action, geometry: Geometry) -> str:
-        return py_literal(self.payload(action, geometry))
-
-    def format(self, action: Action, geometry: Geometry) -> str:
-        payload = self.payload(action, geometry)
-        return think_answer(f"The next step is {payload['action']}.", payload)
 
     def parse(self, text: str, geometry: Geometry) -> Action:
         d = answer_dict(text)

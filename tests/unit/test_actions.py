@@ -151,3 +151,18 @@ def test_scroll_is_content_direction(direction: str, finger: str) -> None:
              "left": dx < 0 and dy == 0, "right": dx > 0 and dy == 0}
     assert moved[finger]
     check_bounds(swipe, 1080, 2400)
+
+
+@pytest.mark.parametrize("direction", ["up", "down", "left", "right"])
+def test_swipe_scroll_direction_inverts_scroll_to_swipe(direction):
+    from cua.actions import Scroll, scroll_to_swipe, swipe_scroll_direction
+
+    swipe = scroll_to_swipe(Scroll(direction=direction), 1080, 2400)
+    assert swipe_scroll_direction(swipe.x, swipe.y, swipe.x2, swipe.y2) == direction
+
+
+def test_xy_lists_the_set_points():
+    from cua.actions import Click, Scroll, Swipe, Type
+
+    assert Click(x=1, y=2).xy() == [(1, 2)] and Swipe(x=1, y=2, x2=3, y2=4).xy() == [(1, 2), (3, 4)]
+    assert Scroll(direction="up").xy() == [] and Type(text="a").xy() == []
