@@ -17,13 +17,18 @@ Contract:
   (:meth:`cua.trajectory.Step.record_result`) before it is recorded anywhere.
 - With a task, the episode is scored by :func:`cua.task.score_episode` (the one scoring path, with the answer).
 - Any other exception (a bug in a policy or backend, a ConfigError) is saved as ``crashed`` and re-raised.
+
+:func:`run_episodes` plays many episodes together through this same loop: one thread per episode, one
+batched propose per step for every live episode (online RL, live evaluation).
 """
 
 from __future__ import annotations
 
+import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 from cua.actions import Answer, Terminate, check_bounds
 from cua.device import Device
@@ -197,3 +202,116 @@ def run_task(
         except DeviceError:
             pass
 
+
+# --- Many live episodes stepped together (online RL, live evaluation) --------------------------------------------
+# Each episode runs the ONE loop above (run_episode) in its own thread; a BatchedPolicy gathers the proposals the
+# live episodes ask for into one batched propose per step. Observe and execute therefore run in parallel (one
+# thread per episode; the devices must accept calls from that thread: pool proxies do), and a policy with
+# ``propose_batch`` (cua.policies.model.QwenVLPolicy) generates for every live episode in one call.
+
+
+@dataclass(kw_only=True)
+class EpisodeJob:
+    """One episode for :func:`run_episodes`: a device and a task (or a bare goal), with run_episode's options."""
+
+    device: Device
+    task: "Task | None" = None
+    goal: str | None = None
+    max_steps: int | None = None
+    out_dir: str | Path | None = None
+
+
+class BatchedPolicy:
+    """Wraps a policy so that concurrent ``propose`` calls from ``live`` episode threads become ONE batch.
+
+    A step's batch is complete when every live episode is waiting for its proposal; the thread that completes
+    it (the last to ask, or the last episode to leave) runs ``policy.propose_batch(requests)`` (or ``propose``
+    for each request when the policy has no batched form) and hands every waiting thread its proposal.
+    ``batches`` records the size of each batch, ``seconds`` how long each took.
+    """
+
+    def __init__(self, policy: Policy, live: int) -> None:
+        self.policy, self.live = policy, live
+        self.name = str(getattr(policy, "name", type(policy).__name__))
+        self.batches: list[int] = []
+        self.seconds: list[float] = []
+        self._cond = threading.Condition()
+        self._pending: list[tuple[tuple[str, Any, Any], dict[str, Any]]] = []
+
+    def reset(self, goal: str) -> None:
+        self.policy.reset(goal)
+
+    def propose(self, goal: str, observation: Any, history: Any) -> Proposal:
+        slot: dict[str, Any] = {}
+        with self._cond:
+            self._pending.append(((goal, observation, list(history)), slot))
+            self._flush_if_complete()
+            while "out" not in slot and "exc" not in slot:
+                self._cond.wait()
+        if "exc" in slot:
+            raise slot["exc"]
+        return slot["out"]
+
+    def leave(self) -> None:
+        """An episode ended: it no longer takes part in the batches."""
+        with self._cond:
+            self.live -= 1
+            self._flush_if_complete()
+
+    def _flush_if_complete(self) -> None:
+        if not self._pending or len(self._pending) < self.live:
+            return
+        batch, self._pending = self._pending, []
+        self.batches.append(len(batch))
+        requests = [req for req, _ in batch]
+        t0 = time.perf_counter()
+        try:
+            batched = getattr(self.policy, "propose_batch", None)
+            outs = batched(requests) if batched is not None else [self.policy.propose(*r) for r in requests]
+            for (_, slot), out in zip(batch, outs):
+                slot["out"] = out
+        except BaseException as exc:  # every waiting episode sees the failure (recorded by its own loop)
+            for _, slot in batch:
+                slot["exc"] = exc
+        self.seconds.append(time.perf_counter() - t0)
+        self._cond.notify_all()
+
+
+def run_episodes(
+    jobs: Sequence[EpisodeJob],
+    policy: Policy,
+    *,
+    time_budget: float | None = None,
+    step_timeout: float | None = None,
+    on_step: OnStep | None = None,
+) -> tuple[list[Trajectory], BatchedPolicy]:
+    """Play ``jobs`` together: one thread per episode runs :func:`run_episode`; one batched propose per step.
+
+    Returns the trajectories (in job order) and the :class:`BatchedPolicy` (its ``batches`` list the batch
+    size of every step). Failures are per episode, as in :func:`run_episode` (an infrastructure failure ends
+    only that episode as ``infra_error``); an unexpected exception ends its episode as ``crashed`` and is
+    re-raised here once every episode has finished.
+    """
+    batcher = BatchedPolicy(policy, live=len(jobs))
+    results: list[Trajectory | None] = [None] * len(jobs)
+    errors: list[BaseException] = []
+
+    def play(i: int, job: EpisodeJob) -> None:
+        try:
+            results[i] = run_episode(job.device, batcher, job.goal, task=job.task, max_steps=job.max_steps,
+                                     time_budget=time_budget, step_timeout=step_timeout, out_dir=job.out_dir,
+                                     on_step=on_step)
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            batcher.leave()
+
+    threads = [threading.Thread(target=play, args=(i, job), name=f"cua-episode-{i}", daemon=True)
+               for i, job in enumerate(jobs)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if errors:
+        raise errors[0]
+    return [r for r in results if r is not None], batcher

@@ -2,7 +2,8 @@
 
 A recipe holds the model, codec, pixel limits, LoRA and freezing settings, data sources, reward functions
 (by :mod:`cua.rewards` registry name, with weights) and an ordered list of stages. Each stage has a ``kind``
-(``sft`` or ``grpo``) and a ``trl`` mapping whose keys must be fields of the matching trl config dataclass.
+(``sft``, ``grpo``, or ``grpo_online``: live episodes, see :class:`OnlineSpec`) and a ``trl`` mapping whose keys
+must be fields of the matching trl config dataclass.
 Unknown keys anywhere are a :class:`~cua.errors.ConfigError` that lists the valid ones (STYLE.md rule 8).
 
 ``--set a.b.c=VALUE`` overrides are applied to the raw YAML mapping before validation; VALUE is parsed as YAML
@@ -19,7 +20,9 @@ from typing import Any, Mapping
 
 from cua.errors import ConfigError
 
-STAGE_KINDS: tuple[str, ...] = ("sft", "grpo")
+STAGE_KINDS: tuple[str, ...] = ("sft", "grpo", "grpo_online")
+LOSS_NORMALISATIONS: tuple[str, ...] = ("token", "turn", "episode")
+ENV_BACKENDS: tuple[str, ...] = ("process", "ray", "local")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -70,8 +73,62 @@ class RewardSpec:
 
 
 @dataclass(frozen=True, kw_only=True)
+class OnlineSpec:
+    """A ``grpo_online`` stage's live setting (:mod:`cua.train.online`; defaults cite their source).
+
+    ``env`` is a device spec played through an environment pool of ``pool_size`` slots (``backend``:
+    ``process`` workers, ``ray`` actors, or ``local``: in-process, one thread per device); ``tasks`` are task
+    ids and ``seeds`` the training seeds (default ``range(train_seeds)``). Each update plays
+    ``groups_per_step`` groups of ``group_size`` episodes (one task and seed each) of at most
+    ``max_episode_steps`` steps (default: the task's budget). ``loss_normalisation``: ``turn`` (each turn's
+    token mean, averaged over turns: trl's ``grpo`` loss), ``token`` (all tokens of the batch: ``dapo``) or
+    ``episode`` (each episode weighs the same whatever its length). ``advantage`` names an entry of
+    :data:`cua.train.rollout.ADVANTAGES`. Reward shaping: :class:`cua.rewards.task.TaskReward`'s fields.
+    ``curriculum`` / ``replay``: true, false, or a mapping of :class:`~cua.train.curriculum.Curriculum` /
+    :class:`~cua.train.replay.ReplayBuffer` fields.
+    """
+
+    tasks: list[str]
+    env: str = "sandbox"
+    env_options: Mapping[str, Any] = field(default_factory=dict)
+    seeds: list[int] | None = None
+    train_seeds: int = 1000
+    pool_size: int = 4
+    backend: str = "process"
+    group_size: int = 4
+    groups_per_step: int = 1
+    max_episode_steps: int | None = None
+    loss_normalisation: str = "turn"
+    advantage: str = "grpo"
+    step_penalty: float = 0.0
+    invalid_penalty: float = 0.0
+    format_failure: float | None = None
+    history_images: int = 0
+    step_timeout: float | None = 60.0
+    call_timeout: float = 120.0
+    curriculum: bool | Mapping[str, Any] = False
+    replay: bool | Mapping[str, Any] = False
+
+    def __post_init__(self) -> None:
+        if not self.tasks or not all(isinstance(t, str) for t in self.tasks):
+            raise ConfigError("online.tasks must be a non-empty list of task ids")
+        if self.loss_normalisation not in LOSS_NORMALISATIONS:
+            raise ConfigError(f"online.loss_normalisation is {self.loss_normalisation!r}; "
+                              f"valid: {', '.join(LOSS_NORMALISATIONS)}")
+        if self.backend not in ENV_BACKENDS:
+            raise ConfigError(f"online.backend is {self.backend!r}; valid: {', '.join(ENV_BACKENDS)}")
+        if self.group_size < 2 or self.groups_per_step < 1 or self.pool_size < 1:
+            raise ConfigError("online: group_size must be >= 2, groups_per_step and pool_size >= 1")
+
+    @property
+    def seed_list(self) -> list[int]:
+        return list(self.seeds) if self.seeds is not None else list(range(self.train_seeds))
+
+
+@dataclass(frozen=True, kw_only=True)
 class StageSpec:
-    """One stage: ``kind`` sft|grpo, trl config fields in ``trl``, optional per-stage data and rewards.
+    """One stage: ``kind`` sft|grpo|grpo_online, trl config fields in ``trl``, optional per-stage data and rewards
+    (``grpo_online``: live episodes described by ``online``, an :class:`OnlineSpec`; no data).
 
     ``init`` names an earlier stage whose final model this stage starts from (or ``base``: the recipe's model);
     by default a stage starts from the one before it. ``stop_at_hit_rate`` ends the stage once a periodic
@@ -91,6 +148,7 @@ class StageSpec:
     data: list[SourceSpec] | None = None
     rewards: list[RewardSpec] | None = None
     eval_data: list[SourceSpec] | None = None
+    online: OnlineSpec | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -179,8 +237,12 @@ def _stage(raw: Any, index: int) -> StageSpec:
     data = _sources(raw["data"], f"{where}.data") if raw.get("data") is not None else None
     rewards = _rewards(raw["rewards"], f"{where}.rewards") if raw.get("rewards") is not None else None
     eval_data = _sources(raw["eval_data"], f"{where}.eval_data") if raw.get("eval_data") is not None else None
+    online = _build(OnlineSpec, raw["online"], f"{where}.online") if raw.get("online") is not None else None
+    if (raw["kind"] == "grpo_online") != (online is not None):
+        raise ConfigError(f"{where}: a grpo_online stage needs an `online:` mapping (env, tasks, group_size, ...), "
+                          "and only a grpo_online stage takes one")
     return StageSpec(name=str(raw["name"]), kind=raw["kind"], trl=dict(trl), data=data, rewards=rewards,
-                     eval_data=eval_data,
+                     eval_data=eval_data, online=online,
                      init=raw.get("init"), stop_at_hit_rate=raw.get("stop_at_hit_rate"),
                      max_minutes=raw.get("max_minutes"), eval_every=raw.get("eval_every"))
 
@@ -189,7 +251,7 @@ def trl_config_class(kind: str) -> type:
     """trl's config dataclass for a stage kind (imports trl)."""
     import trl
 
-    return {"sft": trl.SFTConfig, "grpo": trl.GRPOConfig}[kind]
+    return {"sft": trl.SFTConfig, "grpo": trl.GRPOConfig, "grpo_online": trl.GRPOConfig}[kind]
 
 
 def check_trl_keys(kind: str, trl_fields: Mapping[str, Any], where: str) -> None:
@@ -208,7 +270,7 @@ def parse_recipe(raw: Any) -> Recipe:
     _check_keys(raw, Recipe, "recipe")
     stages_raw = raw["stages"]
     if not isinstance(stages_raw, list) or not stages_raw:
-        raise ConfigError("recipe.stages must be a non-empty list of stages ({name, kind: sft|grpo, trl: {...}})")
+        raise ConfigError("recipe.stages must be a non-empty list of stages ({name, kind: sft|grpo|grpo_online, trl: {...}})")
     stages = [_stage(s, i) for i, s in enumerate(stages_raw)]
     names = [s.name for s in stages]
     if len(set(names)) != len(names) or "base" in names:

@@ -140,7 +140,8 @@ def train(recipe: Recipe, run_dir: str | Path, *, resume: bool = False, callback
         model = run_stage(recipe, stage, model=model, processor=processor, train_dataset=train_ds,
                           eval_dataset=None, reward_funcs=rewards, processing=processing, run_dir=run_dir,
                           resume=resume, cuda=cuda, extra_callbacks=stage_callbacks,
-                          **(trainer_kwargs if stage.kind == "grpo" else {}))
+                          **(trainer_kwargs if stage.kind != "sft" else {}),
+                          **({"codec": codec.name} if stage.kind == "grpo_online" else {}))
         if recipe.freeze_vision:
             freeze_vision(model)
     return run_dir / recipe.stages[-1].name / FINAL
@@ -193,6 +194,9 @@ def _prepare_stages(recipe: Recipe, codec: Codec, pixels: Pixels, todo: list[int
     plan = []
     for i in todo:
         stage = recipe.stages[i]
+        if stage.kind == "grpo_online":
+            plan.append(_online_plan(stage))
+            continue
         sft = stage.kind == "sft"
         rewards = None if sft else [resolve_reward(r.name) for r in recipe.stage_rewards(stage)]
         if rewards is not None and not rewards:
@@ -200,3 +204,21 @@ def _prepare_stages(recipe: Recipe, codec: Codec, pixels: Pixels, todo: list[int
         train_ds = stage_dataset(recipe.stage_data(stage), codec, pixels, with_completion=sft, seed=recipe.seed)
         plan.append((train_ds, rewards))
     return plan
+
+
+def _online_plan(stage: Any) -> tuple[Any, Any]:
+    """A ``grpo_online`` stage's (placeholder train set, [task reward]): its episodes are played live."""
+    from cua.train.online import online_dataset, task_reward
+
+    max_steps = int(stage.trl.get("max_steps", 0) or 0)
+    if max_steps <= 0:
+        raise ConfigError(f"grpo_online stage {stage.name!r} needs trl.max_steps (its number of updates)")
+    if stage.data or stage.rewards:
+        raise ConfigError(f"grpo_online stage {stage.name!r} plays live episodes: it takes no data or rewards "
+                          "(the reward is the task's, shaped by online.step_penalty / invalid_penalty / "
+                          "format_failure)")
+    for task_id in stage.online.tasks:
+        from cua.task import get_task
+
+        get_task(task_id)
+    return online_dataset(max_steps, 2), [task_reward(stage.online).reward_fn("task")]

@@ -1,4 +1,5 @@
-"""One stage of a recipe on trl: ``SFTTrainer`` for ``sft``, :class:`CuaGRPOTrainer` for ``grpo``.
+"""One stage of a recipe on trl: ``SFTTrainer`` for ``sft``, :class:`CuaGRPOTrainer` for ``grpo``, and
+:class:`cua.train.online.OnlineGRPOTrainer` (live episodes through an environment pool) for ``grpo_online``.
 
 Contract of :func:`run_stage`: trains ``model`` in place (or a peft wrapper of it), writes checkpoints to
 ``run_dir/<stage>/checkpoint-N`` (each with ``cua_processing.json``), the final weights (or LoRA adapter) plus
@@ -60,6 +61,14 @@ def trl_args(recipe: Recipe, stage: StageSpec, stage_dir: Path, *, cuda: bool) -
         defaults.update(use_cpu=True, bf16=False, fp16=False, gradient_checkpointing=False)
     if stage.kind == "sft":
         defaults.update(max_length=None)
+    elif stage.kind == "grpo_online":
+        from cua.train.online import LOSS_TYPES
+
+        # trl's dataloader only paces updates here (cua.train.online): 2 placeholder rows, one generation
+        # per optimiser step; ARPO trains without a KL term (beta 0).
+        defaults.update(num_generations=2, per_device_train_batch_size=2, steps_per_generation=1,
+                        gradient_accumulation_steps=1, beta=0.0,
+                        loss_type=LOSS_TYPES[stage.online.loss_normalisation])  # type: ignore[union-attr]
     else:
         weights = [r.weight for r in recipe.stage_rewards(stage)]
         if weights:
@@ -124,6 +133,17 @@ def run_stage(
         from trl import SFTTrainer
 
         trainer = SFTTrainer(**common, **trainer_kwargs)
+    elif stage.kind == "grpo_online":
+        from contextlib import ExitStack
+
+        from cua.train.online import OnlineGRPOTrainer, open_slots
+
+        with ExitStack() as stack:
+            slots = open_slots(stage.online, stack)  # type: ignore[arg-type]
+            trainer = OnlineGRPOTrainer(reward_funcs=reward_funcs, online=stage.online, slots=slots, **common,
+                                        **trainer_kwargs)
+            trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
+        return finish_stage(trainer, processor, processing, stage_dir)
     else:
         trainer = CuaGRPOTrainer(reward_funcs=reward_funcs, **common, **trainer_kwargs)
     trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)

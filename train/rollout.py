@@ -1,0 +1,295 @@
+"""Rollouts for online RL: groups of G live episodes of one task and seed, scored by the task, with advantages.
+
+Trajectory GRPO (Mobile-R1 stage 3 [arXiv 2506.20332]; ARPO, dvlab-research/ARPO): for each (task, seed) of a
+plan, G episodes are played through the environment slots (:class:`cua.devices.pool.EnvPool` slots, or
+:class:`LocalEnv` in-process) with the ONE agent loop, all live episodes stepped together
+(:func:`cua.agent.run_episodes`: one batched generate per step). Each episode's reward is the task-level reward
+(:class:`cua.rewards.task.TaskReward`: the task's checker with the episode's answer, optional step and invalid
+penalties, ARPO's -1 for a format failure) and the group-normalised episode advantage
+(:func:`cua.rewards.advantages.grpo_advantages` over the group) is given to every turn of the episode.
+
+An episode lost to an infrastructure failure (``infra_error``: a worker died, a call timed out, set-up failed)
+leaves its group: the advantage is computed over the survivors, its slot is restarted, and a group left with
+fewer than two episodes is dropped (``Rollout.dropped_groups``). Replay (:mod:`cua.train.replay`) may swap one
+rollout of an all-failed group for a stored success before advantages are computed.
+
+Advantages are pluggable: ``ADVANTAGES[name](rewards) -> per-episode advantages`` (``grpo``: scaled by the
+group's std, ``grpo_unscaled``: Dr. GRPO's mean-only form); step-level forms (issue 13) register here too.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, Callable, Sequence
+
+from cua.agent import EpisodeJob, run_episodes
+from cua.errors import ConfigError, DeviceError
+from cua.policies.model import TOKENS_KEY, TurnTokens
+from cua.rewards.advantages import grpo_advantages
+from cua.rewards.task import TaskReward
+from cua.trajectory import Trajectory
+
+AdvantageFn = Callable[[list[float]], list[float]]
+
+ADVANTAGES: dict[str, AdvantageFn] = {
+    "grpo": lambda rewards: grpo_advantages(rewards, len(rewards), scale=True),
+    "grpo_unscaled": lambda rewards: grpo_advantages(rewards, len(rewards), scale=False),
+}
+
+
+@dataclass
+class Episode:
+    """One played episode as training sees it: its turns (token records), task score and shaped reward."""
+
+    task_id: str
+    seed: int
+    turns: list[TurnTokens]
+    success: float
+    reward: float
+    status: str
+    num_steps: int
+    replayed: bool = False
+    trajectory: Trajectory | None = field(default=None, repr=False)
+
+    @property
+    def lost(self) -> bool:
+        """Lost to infrastructure (not a task failure): it leaves its group."""
+        return self.status in ("infra_error", "crashed")
+
+
+@dataclass
+class Group:
+    """The G episodes of one (task, seed); ``episodes`` are the survivors (with any replayed one)."""
+
+    task_id: str
+    seed: int
+    episodes: list[Episode]
+    lost: int = 0
+    advantages: list[float] = field(default_factory=list)
+    replayed: bool = False
+
+    @property
+    def dropped(self) -> bool:
+        return len(self.episodes) < 2
+
+    @property
+    def mean_success(self) -> float:
+        played = [e.success for e in self.episodes if not e.replayed]
+        return sum(played) / len(played) if played else 0.0
+
+
+def episode_reward(shaping: TaskReward, traj: Trajectory) -> float:
+    """The task-level reward of a finished trajectory, through the reward's trl-signature function."""
+    fn = shaping.reward_fn()
+    format_failed = any(s.error_kind == "parse" for s in traj.steps)
+    return fn([traj.answer or ""], success=[traj.success or 0.0], num_steps=[len(traj.steps)],
+              invalid_steps=[traj.invalid_steps], format_failed=[format_failed])[0]
+
+
+def to_episode(task_id: str, seed: int, traj: Trajectory, shaping: TaskReward) -> Episode:
+    turns = [s.info[TOKENS_KEY] for s in traj.steps if isinstance(s.info.get(TOKENS_KEY), TurnTokens)]
+    return Episode(task_id=task_id, seed=seed, turns=turns, success=float(traj.success or 0.0),
+                   reward=episode_reward(shaping, traj), status=traj.status, num_steps=len(traj.steps),
+                   trajectory=traj)
+
+
+class LocalEnv:
+    """An in-process environment slot with :class:`~cua.devices.pool.PooledEnv`'s interface (``start``,
+    ``device``, ``restart``, ``alive``). The device is built, and every call to it runs, on the slot's own
+    thread (Playwright-backed devices only accept calls from the thread that created them)."""
+
+    def __init__(self, spec: str, options: dict[str, Any] | None = None) -> None:
+        self.spec, self.options = spec, dict(options or {})
+        self._exec = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"cua-local-{spec}")
+        self._device: Any = None
+        self.device = _ThreadBound(self)
+        self._run(self._build)
+
+    @property
+    def alive(self) -> bool:
+        return self._device is not None
+
+    def _run(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        return self._exec.submit(fn, *args, **kwargs).result()
+
+    def _build(self) -> None:
+        from cua.devices.registry import make_device
+
+        self._device = make_device(self.spec, **self.options)
+
+    def start(self, task: Any, seed: int | None = None) -> Any:
+        from cua.task import get_task
+
+        def go() -> Any:
+            obj = get_task(task).from_seed(0 if seed is None else seed) if isinstance(task, str) else task
+            self._device.reset(seed=obj.seed if seed is None else seed)
+            obj.initialize(self._device)
+            return _LocalTask(obj, self)
+
+        return self._run(go)
+
+    def restart(self) -> None:
+        def go() -> None:
+            try:
+                if self._device is not None:
+                    self._device.close()
+            finally:
+                self._device = None
+                self._build()
+
+        self._run(go)
+
+    def close(self) -> None:
+        def go() -> None:
+            if self._device is not None:
+                self._device.close()
+                self._device = None
+
+        try:
+            self._run(go)
+        finally:
+            self._exec.shutdown(wait=True)
+
+
+class _ThreadBound:
+    """The Device view of a :class:`LocalEnv`: every call marshalled onto the slot's thread."""
+
+    def __init__(self, env: LocalEnv) -> None:
+        self._env = env
+
+    @property
+    def spec(self) -> str:
+        return self._env.spec
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._env._device, name)
+        if not callable(attr):
+            return attr
+        return lambda *a, **k: self._env._run(attr, *a, **k)
+
+
+class _LocalTask:
+    """A task whose checker and tear-down run on its slot's thread, against the slot's device."""
+
+    def __init__(self, task: Any, env: LocalEnv) -> None:
+        self._task, self._env = task, env
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._task, name)
+
+    def is_successful(self, device: Any, answer: str | None = None) -> float:
+        return self._env._run(self._task.is_successful, self._env._device, answer=answer)
+
+    def tear_down(self, device: Any) -> None:
+        self._env._run(self._task.tear_down, self._env._device)
+
+
+@dataclass
+class Rollout:
+    """What one call of :meth:`Roller.collect` produced, with its counters."""
+
+    groups: list[Group]
+    dropped_groups: int = 0
+    lost_episodes: int = 0
+    replayed: int = 0
+    batches: list[int] = field(default_factory=list)
+    generation_s: float = 0.0
+
+    @property
+    def trained(self) -> list[Group]:
+        return [g for g in self.groups if not g.dropped]
+
+
+class Roller:
+    """Plays plans of (task, seed) groups on ``slots`` with ``policy`` (see the module docstring)."""
+
+    def __init__(
+        self, slots: Sequence[Any], policy: Any, *, group_size: int, max_episode_steps: int | None = None,
+        reward: TaskReward = TaskReward(), advantage: str = "grpo", replay: Any = None,
+        step_timeout: float | None = None,
+    ) -> None:
+        if group_size < 2:
+            raise ConfigError(f"group_size must be >= 2 (GRPO needs a group), got {group_size}")
+        if advantage not in ADVANTAGES:
+            raise ConfigError(f"unknown advantage {advantage!r}; valid: {', '.join(sorted(ADVANTAGES))}")
+        self.slots, self.policy = list(slots), policy
+        self.group_size, self.max_episode_steps = group_size, max_episode_steps
+        self.reward, self.advantage, self.replay = reward, ADVANTAGES[advantage], replay
+        self.step_timeout = step_timeout
+
+    def collect(self, plan: Sequence[tuple[str, int]]) -> Rollout:
+        """Play every (task, seed) of ``plan`` ``group_size`` times; group, replay, score advantages."""
+        jobs = [(t, s) for t, s in plan for _ in range(self.group_size)]
+        played: list[Episode] = []
+        out = Rollout(groups=[])
+        for start in range(0, len(jobs), len(self.slots)):
+            wave = jobs[start:start + len(self.slots)]
+            played += self._wave(wave, out)
+        for g, (task_id, seed) in enumerate(plan):
+            members = played[g * self.group_size:(g + 1) * self.group_size]
+            out.groups.append(self._group(task_id, seed, members, out))
+        return out
+
+    def _group(self, task_id: str, seed: int, members: list[Episode], out: Rollout) -> Group:
+        survivors = [e for e in members if not e.lost]
+        group = Group(task_id=task_id, seed=seed, episodes=list(survivors), lost=len(members) - len(survivors))
+        out.lost_episodes += group.lost
+        if group.dropped:
+            out.dropped_groups += 1
+            return group
+        if self.replay is not None:
+            stored = self.replay.maybe_replace(task_id, group.episodes, [e.reward for e in group.episodes])
+            if stored is not None:
+                group.episodes[0] = _as_replayed(stored)
+                group.replayed = True
+                out.replayed += 1
+            for e in survivors:
+                self.replay.add(task_id, _as_replayed(e), e.reward)
+        group.advantages = list(self.advantage([e.reward for e in group.episodes]))
+        return group
+
+    def _wave(self, wave: list[tuple[str, int]], out: Rollout) -> list[Episode]:
+        slots = self.slots[:len(wave)]
+        with ThreadPoolExecutor(max_workers=len(wave)) as ex:
+            started = list(ex.map(_start, slots, wave))
+        jobs = [EpisodeJob(device=slot.device, task=task, max_steps=self.max_episode_steps)
+                for slot, task in zip(slots, started) if not isinstance(task, Trajectory)]
+        trajs: list[Trajectory] = []
+        if jobs:
+            trajs, batcher = run_episodes(jobs, self.policy, step_timeout=self.step_timeout)
+            out.batches += batcher.batches
+            out.generation_s += sum(batcher.seconds)
+        it = iter(trajs)
+        results = [task if isinstance(task, Trajectory) else next(it) for task in started]
+        with ThreadPoolExecutor(max_workers=len(wave)) as ex:
+            list(ex.map(_finish, slots, started, results))
+        return [to_episode(t, s, traj, self.reward) for (t, s), traj in zip(wave, results)]
+
+
+def _start(slot: Any, job: tuple[str, int]) -> Any:
+    """``slot.start(task, seed)``; a DeviceError becomes an ``infra_error`` trajectory (slot restarted later)."""
+    task_id, seed = job
+    try:
+        return slot.start(task_id, seed)
+    except DeviceError as exc:
+        traj = Trajectory(goal="", task_id=task_id, seed=seed, device=str(getattr(slot.device, "spec", "")))
+        traj.finish("infra_error", error=f"setup failed: {type(exc).__name__}: {exc}")
+        return traj
+
+
+
+def _finish(slot: Any, task: Any, traj: Trajectory) -> None:
+    """Tear the task down (DeviceError ignored) and restart the slot after an infrastructure failure."""
+    if not isinstance(task, Trajectory):
+        try:
+            task.tear_down(slot.device)
+        except DeviceError:
+            pass
+    if traj.status == "infra_error" or not slot.alive:
+        slot.restart()
+
+
+def _as_replayed(episode: Episode) -> Episode:
+    return Episode(task_id=episode.task_id, seed=episode.seed, turns=episode.turns, success=episode.success,
+                   reward=episode.reward, status=episode.status, num_steps=episode.num_steps, replayed=True)
