@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 import typer
+from rich.markup import escape
 
 from cua.errors import ConfigError, CuaError
 from cua.eval.cli import EXIT_USAGE, _policy, console  # cli.py mounts this module after defining them
@@ -70,7 +71,7 @@ def androidworld(
             emulator_setup=emulator_setup, grpc_port=grpc_port,
         )
     except CuaError as exc:
-        console.print(f"[bold red]error:[/] {exc}", soft_wrap=True)
+        console.print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True)
         raise typer.Exit(EXIT_USAGE) from None
     summary = androidworld_summary(episodes)
     (Path(out) / "cua_summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
@@ -89,6 +90,41 @@ def androidworld_summary(episodes: list[dict[str, Any]]) -> dict[str, Any]:
             "per_task": {k: sum(v) / len(v) for k, v in sorted(per_task.items())}}
 
 
+def osworld(
+    test_meta: Path = typer.Option(..., "--test-meta", help="OSWorld test list (evaluation_examples/test_all.json)."),
+    examples: Path = typer.Option(..., "--examples", help="OSWorld examples folder (evaluation_examples/examples)."),
+    model: Optional[str] = typer.Option(None, "--model", "-m", help="Model id or local folder (policy 'model')."),
+    codec: Optional[str] = typer.Option(None, "--codec", help="Model I/O codec (default: the model family's)."),
+    policy: str = typer.Option("model", "--policy", help="Policy spec (model, script:PATH, ...)."),
+    provider: str = typer.Option("vmware", "--provider", help="OSWorld VM provider: vmware, virtualbox, docker, aws, ..."),
+    path_to_vm: Optional[str] = typer.Option(None, "--path-to-vm", help="The VM image (.vmx) where the provider needs one."),
+    action_space: str = typer.Option("pyautogui", "--action-space", help="pyautogui (code from cua's templates) or computer_13."),
+    domain: Optional[str] = typer.Option(None, "--domain", help="Run one domain of the test list only."),
+    max_steps: int = typer.Option(15, "--max-steps", min=1, help="Steps per example (OSWorld's default 15)."),
+    width: int = typer.Option(1920, "--width", help="VM screen width."),
+    height: int = typer.Option(1080, "--height", help="VM screen height."),
+    settle: float = typer.Option(60.0, "--settle", min=0, help="Seconds to wait after each reset (OSWorld: 60)."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Results folder (re-use it to resume)."),
+    max_new_tokens: Optional[int] = typer.Option(None, "--max-new-tokens", min=1, help="Generation length per step."),
+) -> None:
+    """OSWorld's tasks (their task JSON, VM and evaluators) with a cua policy as the agent."""
+    try:
+        from cua.eval.osworld import load_tasks, run_suite
+
+        load_tasks(test_meta, examples, domain=domain)  # bad task files fail before a VM starts
+        agent_policy = _policy(policy, model, codec, max_new_tokens)
+        out = out or Path("runs") / f"osworld-{time.strftime('%Y%m%d-%H%M%S')}"
+        summary = run_suite(agent_policy, test_meta=test_meta, examples_dir=examples, out_dir=out,
+                            provider_name=provider, path_to_vm=path_to_vm, action_space=action_space,
+                            screen_size=(width, height), domain=domain, max_steps=max_steps, settle_seconds=settle)
+    except CuaError as exc:
+        console.print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True)
+        raise typer.Exit(EXIT_USAGE) from None
+    (Path(out) / "cua_summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
+    console.print(f"episodes={summary['episodes']} success_rate={summary['success_rate']:.3f}  results: {out}")
+
+
 def register(app: typer.Typer) -> None:
     """Add ``androidworld`` and ``osworld`` to the ``cua eval`` app."""
     app.command("androidworld")(androidworld)
+    app.command("osworld")(osworld)
