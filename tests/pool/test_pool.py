@@ -22,12 +22,12 @@ from cua.devices.pool_run import play
 from cua.devices.pool_worker import tagged_processes
 from cua.devices.sandbox.tasks.messages import MessagesSend
 from cua.errors import ConfigError, DeviceDisconnected, DeviceTimeout
-from cua.policy import make_policy
+from cua.policies.oracle import OraclePolicy
 from cua.task import get_task
 
 
 def oracle(task):  # noqa: ANN001, ANN201 - make_policy callback
-    return make_policy("oracle", task=task)
+    return OraclePolicy(task)
 
 
 def pool_processes(pool: EnvPool) -> list[psutil.Process]:
