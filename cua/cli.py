@@ -19,9 +19,10 @@ from typing import Any, Callable, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from cua.errors import ConfigError, CuaError, DeviceError
-from cua.cli_run import EXIT_FAILED, RunOptions, execute_run, task_ids_for
+from cua.cli_run import DEFAULT_MODEL, EXIT_FAILED, RunOptions, execute_run, task_ids_for
 
 app = typer.Typer(
     name="cua", help="Build, run, train and evaluate GUI computer-use agents.", no_args_is_help=True,
@@ -48,7 +49,7 @@ MODEL_OPTIONS: tuple[str, ...] = (
 
 
 def _fail_usage(message: str) -> typer.Exit:
-    err_console.print(f"[bold red]error:[/] {message}", markup=True, soft_wrap=True)
+    err_console.print(f"[bold red]error:[/] {escape(message)}", markup=True, soft_wrap=True)
     return typer.Exit(EXIT_USAGE)
 
 
@@ -58,14 +59,15 @@ def run(
     device: str = typer.Option(DEFAULT_DEVICE, "--device", "-d", help="Device spec (see `cua devices`)."),
     policy: Optional[str] = typer.Option(
         None, "--policy", "-p", help="Policy: oracle (the sandbox's scripted expert), script:PATH, model. "
-        "Default: model with --model, else oracle with --task."),
+        "Default: oracle with --task and no --model, else model."),
     task: Optional[str] = typer.Option(None, "--task", "-t", help="Task id (see `cua tasks`)."),
     seed: int = typer.Option(0, "--seed", help="Seed for the task's parameters and the device reset."),
     max_steps: Optional[int] = typer.Option(None, "--max-steps", min=1, help="Step budget (default: the task's, or 20)."),
     time_budget: Optional[float] = typer.Option(None, "--time-budget", min=0.0, help="Wall-clock budget in seconds."),
     step_timeout: Optional[float] = typer.Option(None, "--step-timeout", min=0.0, help="Timeout of each device call (s)."),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Trajectory folder (default runs/<time>-<task|goal>)."),
-    model: Optional[str] = typer.Option(None, "--model", "-m", help="Model id, local folder or openai:NAME (implies --policy model)."),
+    model: Optional[str] = typer.Option(None, "--model", "-m", help="Model id, local folder or openai:NAME (implies --policy model). Default: $CUA_MODEL, else "
+        f"{DEFAULT_MODEL}."),
     codec: Optional[str] = typer.Option(None, "--codec", help="Model I/O codec (default: the model family's)."),
     samples: Optional[int] = typer.Option(None, "--samples", min=1, help="Candidates per step (judge sampler)."),
     judge: Optional[str] = typer.Option(None, "--judge", help="Judge model for --samples > 1."),
@@ -101,7 +103,6 @@ def tasks(as_json: bool = typer.Option(False, "--json", help="Print JSON (a list
     if as_json:
         console.print_json(json.dumps(rows)) if sys.stdout.isatty() else print(json.dumps(rows, indent=2))
         return
-    from rich.markup import escape
     from rich.table import Table
 
     table = Table("id", "goal template", "steps", "device", title=f"{len(rows)} tasks")
@@ -137,8 +138,6 @@ def devices(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -
     if as_json:
         print(json.dumps({"reachable": found, "forms": valid_forms()}, indent=2))
         return
-    from rich.markup import escape
-
     console.print("[bold]reachable[/]")
     for scheme, specs in found.items():
         for spec in specs:

@@ -6,6 +6,7 @@ Kept apart from :mod:`cua.cli` so the command table stays short. Exit codes are 
 from __future__ import annotations
 
 import importlib
+import os
 import re
 import sys
 import time
@@ -17,9 +18,17 @@ from rich.console import Console
 from rich.markup import escape
 
 from cua.errors import ConfigError, DeviceError
+from cua.models.loading import hub_weights_unavailable
 
 EXIT_OK, EXIT_FAILED, EXIT_INTERRUPTED = 0, 1, 130
 RUNS_DIR = Path("runs")
+#: The model ``cua run`` uses when a run needs one and none is named (``--model``, else ``$CUA_MODEL``, else
+#: this). Qwen2.5-VL-7B-Instruct: the smallest Qwen2.5-VL released under Apache-2.0 (the 3B is under the Qwen
+#: Research License) with the agent results on its model card (AndroidControl-High EM 60.1, AITZ EM 81.9;
+#: ScreenSpot 84.7 against the 3B's 55.5, Qwen2.5-VL report), trained with the ``mobile_use`` function that the
+#: default codec speaks; about 16 GB of bfloat16 weights, one 24 GB GPU.
+DEFAULT_MODEL = "Qwen/Qwen2.5-VL-7B-Instruct"
+MODEL_ENV = "CUA_MODEL"
 #: A task score at or above this counts as success for the exit code (task checkers return 0..1).
 SUCCESS_THRESHOLD = 1.0
 SAFETY_MODULE = "cua.devices.safety"
@@ -65,19 +74,16 @@ def task_ids_for(device_kind: str | None = None) -> list[str]:
 
 
 def resolve_policy_spec(options: RunOptions) -> str:
-    """The policy spec: ``--policy``, else ``model`` with ``--model``, else ``oracle`` with ``--task``.
+    """The policy spec: ``--policy``, else ``model`` with ``--model``, else ``oracle`` with ``--task``, else
+    ``model`` (with the default model, see :func:`resolve_model`).
 
-    A bare path to an existing file means ``script:PATH``. ConfigError on conflicting or missing choices.
+    A bare path to an existing file means ``script:PATH``. ConfigError on conflicting choices.
     """
     from cua import policy as policy_mod
 
     spec = options.policy
     if spec is None:
-        if "model" in options.model_kwargs:
-            return "model"
-        if options.task is not None:
-            return "oracle"
-        raise ConfigError("choose a policy: --policy oracle|script:PATH, or --model ID_OR_PATH")
+        return "oracle" if options.task is not None and "model" not in options.model_kwargs else "model"
     name = spec.partition(":")[0]
     policy_mod._load_builtin()
     if name not in policy_mod.POLICIES and Path(spec).is_file():
@@ -88,6 +94,32 @@ def resolve_policy_spec(options: RunOptions) -> str:
         flags = ", ".join("--" + k.replace("_", "-") for k in options.model_kwargs)
         raise ConfigError(f"{flags} only apply to the model policy, not {spec!r}")
     return spec
+
+
+def resolve_model(policy_spec: str, options: RunOptions) -> tuple[str, str]:
+    """(model, where it came from) for the model policy: ``--model`` (or ``model:ID``), else ``$CUA_MODEL``,
+    else :data:`DEFAULT_MODEL`."""
+    chosen = options.model_kwargs.get("model") or policy_spec.partition(":")[2]
+    if chosen:
+        return chosen, "--model"
+    env = os.environ.get(MODEL_ENV, "").strip()
+    if env:
+        return env, f"from ${MODEL_ENV}"
+    return DEFAULT_MODEL, f"the default; change it with --model or ${MODEL_ENV}"
+
+
+def check_weights(model: str, source: str, cause: str | None = None) -> None:
+    """ConfigError naming ``model`` and the ways out when its weights cannot be had here (a hub id neither in
+    the Hugging Face cache nor downloadable); ``cause``: a load that already failed for that reason."""
+    if model.startswith("openai:") or not (cause or hub_weights_unavailable(model)):
+        return
+    why = cause or "it is not in the Hugging Face cache (HF_HOME) and downloads are off (HF_HUB_OFFLINE)"
+    raise ConfigError(
+        f"the weights of model {model} ({source}) cannot be had here: {why}. Ways out:\n"
+        "  --model PATH                                 a checkpoint folder on this machine\n"
+        "  --model openai:NAME --base-url URL           a model served elsewhere (vLLM, SGLang, ...)\n"
+        "  --device sandbox --task ID --policy oracle   the sandbox phone's scripted expert, no model\n"
+        f"  {MODEL_ENV}=ID_OR_PATH                         another default model")
 
 
 def resolve_task(options: RunOptions) -> tuple[Any, str]:
@@ -150,6 +182,13 @@ def execute_run(options: RunOptions, console: Console) -> int:
     parse_spec(options.device)
     task, goal = resolve_task(options)
     policy_spec = resolve_policy_spec(options)
+    model_kwargs = dict(options.model_kwargs)
+    model = None
+    if policy_spec.partition(":")[0] == "model":
+        model, source = resolve_model(policy_spec, options)
+        model_kwargs["model"] = model
+        console.print(f"[bold]model:[/] {escape(model)} [dim]({escape(source)})[/]", soft_wrap=True)
+        check_weights(model, source)
     out_dir = options.out or default_out_dir(getattr(task, "id", None), goal)
     try:
         device = make_device(options.device)
@@ -159,7 +198,12 @@ def execute_run(options: RunOptions, console: Console) -> int:
     try:
         progress = _progress(console)
         device = wrap_safety(device, options, console, progress)
-        policy = make_policy(policy_spec, task=task, device=device, **options.model_kwargs)
+        try:
+            policy = make_policy(policy_spec, task=task, device=device, **model_kwargs)
+        except ConfigError as exc:
+            if model is not None and hub_weights_unavailable(model, offline=True):  # the download failed
+                check_weights(model, source, cause=str(exc))
+            raise
         traj = _run_with_progress(progress, device, policy, goal, task, options, out_dir, console)
     except KeyboardInterrupt:
         console.print(f"[yellow]interrupted[/]; the steps so far are in {escape(str(out_dir))}")

@@ -92,8 +92,23 @@ def _looks_like_path(name: str) -> bool:
     return _HUB_ID.fullmatch(name) is None
 
 
+def _hub_cached(model_id: str) -> bool:
+    """True when the Hugging Face cache (``HF_HOME``) holds hub model ``model_id`` (its config.json)."""
+    from huggingface_hub import try_to_load_from_cache
+
+    return isinstance(try_to_load_from_cache(model_id, "config.json"), str)
+
+
+def hub_weights_unavailable(id_or_path: str, *, offline: bool | None = None) -> bool:
+    """True for a hub id whose weights cannot be had here: not in the Hugging Face cache while downloads are
+    off (``offline``; default: ``HF_HUB_OFFLINE`` / ``TRANSFORMERS_OFFLINE`` set). Local folders: False."""
+    if Path(id_or_path).expanduser().exists() or _looks_like_path(id_or_path):
+        return False
+    return (_is_offline() if offline is None else offline) and not _hub_cached(id_or_path)
+
+
 def resolve(id_or_path: str) -> Path | str:
-    """A local folder (checked for the files a checkpoint needs) or a hub id (checked for being online)."""
+    """A local folder (checked for the files a checkpoint needs) or a hub id (cached, or downloads on)."""
     path = Path(id_or_path).expanduser()
     if path.is_dir():
         _check_folder(path)
@@ -101,9 +116,10 @@ def resolve(id_or_path: str) -> Path | str:
     if path.exists() or _looks_like_path(id_or_path):
         raise ConfigError(f"model folder {path} does not exist (or is not a folder); pass a checkpoint folder "
                           f"holding config.json, weights and processor files, or a hub id like org/name")
-    if _is_offline():
-        raise ConfigError(f"{id_or_path!r} looks like a hub id but HF_HUB_OFFLINE is set; download the "
-                          f"checkpoint elsewhere and pass its local folder, e.g. --model /path/to/checkpoint")
+    if hub_weights_unavailable(id_or_path):
+        raise ConfigError(f"{id_or_path!r} looks like a hub id, is not in the Hugging Face cache and HF_HUB_OFFLINE "
+                          "is set; download the checkpoint elsewhere and pass its local folder, e.g. --model "
+                          "/path/to/checkpoint")
     return id_or_path
 
 

@@ -112,8 +112,8 @@ def test_policy_resolution(tmp_path: Path) -> None:
     assert resolve_policy_spec(RunOptions(task="t")) == "oracle"
     assert resolve_policy_spec(RunOptions(model_kwargs={"model": "m"})) == "model"
     assert resolve_policy_spec(RunOptions(policy=str(script))) == f"script:{script}"
-    with pytest.raises(ConfigError, match="choose a policy"):
-        resolve_policy_spec(RunOptions(goal="g"))
+    assert resolve_policy_spec(RunOptions(goal="g")) == "model"  # the default model (tests/cli/test_default_model.py)
+    assert resolve_policy_spec(RunOptions(task="t", model_kwargs={"model": "m"})) == "model"
 
 
 @pytest.mark.parametrize("status, success, code", [
