@@ -19,7 +19,20 @@ import typer
 from rich.markup import escape
 
 from cua.errors import ConfigError, CuaError
-from cua.eval.cli import EXIT_USAGE, _policy, console  # cli.py mounts this module after defining them
+from cua.eval.cli import EXIT_USAGE, console  # cli.py mounts this module after defining them
+
+
+def _make_policy(policy: str, **options: Any) -> Any:
+    """``make_policy(policy, ...)`` with the options given on the command line (``--samples K --judge J``
+    wrap a model policy in the GTA1 judge sampler, as in every suite)."""
+    from cua.policy import make_policy
+
+    return make_policy(policy, **{k: v for k, v in options.items() if v is not None})
+
+
+SAMPLES = typer.Option(None, "--samples", min=1, help="Candidates per step (GTA1 judge sampler).")
+JUDGE = typer.Option(None, "--judge", help="Judge model for --samples > 1 (default: the policy model).")
+BASE_URL = typer.Option(None, "--base-url", help="OpenAI-compatible server for --model openai:NAME.")
 
 
 def console_port(device: str) -> int:
@@ -56,11 +69,13 @@ def androidworld(
     emulator_setup: bool = typer.Option(False, "--perform-emulator-setup",
                                         help="Install AndroidWorld's apps first (once per emulator)."),
     max_new_tokens: Optional[int] = typer.Option(None, "--max-new-tokens", min=1, help="Generation length per step."),
+    samples: Optional[int] = SAMPLES, judge: Optional[str] = JUDGE, base_url: Optional[str] = BASE_URL,
 ) -> None:
     """AndroidWorld's suite (their task registry, seeds and success checks) with a cua policy on an emulator."""
     try:
         port = console_port(device)
-        agent_policy = _policy(policy, model, codec, max_new_tokens)
+        agent_policy = _make_policy(policy, model=model, codec=codec, max_new_tokens=max_new_tokens,
+                                    samples=samples, judge=judge, base_url=base_url)
         from cua.eval.androidworld import run_suite
 
         out = out or Path("runs") / f"androidworld-{time.strftime('%Y%m%d-%H%M%S')}"
@@ -106,13 +121,15 @@ def osworld(
     settle: float = typer.Option(60.0, "--settle", min=0, help="Seconds to wait after each reset (OSWorld: 60)."),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Results folder (re-use it to resume)."),
     max_new_tokens: Optional[int] = typer.Option(None, "--max-new-tokens", min=1, help="Generation length per step."),
+    samples: Optional[int] = SAMPLES, judge: Optional[str] = JUDGE, base_url: Optional[str] = BASE_URL,
 ) -> None:
     """OSWorld's tasks (their task JSON, VM and evaluators) with a cua policy as the agent."""
     try:
         from cua.eval.osworld import load_tasks, run_suite
 
         load_tasks(test_meta, examples, domain=domain)  # bad task files fail before a VM starts
-        agent_policy = _policy(policy, model, codec, max_new_tokens)
+        agent_policy = _make_policy(policy, model=model, codec=codec, max_new_tokens=max_new_tokens,
+                                    samples=samples, judge=judge, base_url=base_url)
         out = out or Path("runs") / f"osworld-{time.strftime('%Y%m%d-%H%M%S')}"
         summary = run_suite(agent_policy, test_meta=test_meta, examples_dir=examples, out_dir=out,
                             provider_name=provider, path_to_vm=path_to_vm, action_space=action_space,

@@ -34,7 +34,7 @@ import types
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from cua.actions import Answer, Terminate, check_bounds
+from cua.actions import Answer, check_bounds
 from cua.errors import ActionError, ConfigError
 from cua.eval.osworld_actions import ACTION_SPACES, INSTALL_HINT, to_osworld
 from cua.observation import Observation

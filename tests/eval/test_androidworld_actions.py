@@ -3,12 +3,11 @@ actuation code (the adb requests their ``execute_adb_action`` issues for the sam
 
 from __future__ import annotations
 
-import androidworld_support  # noqa: F401  (AndroidWorld on sys.path, or skip)
+from androidworld_support import RecordingController  # (AndroidWorld on sys.path, or skip)
 import pytest
 
 from android_world.env import actuation, json_action
 from android_world.env.json_action import JSONAction
-from android_env.proto import adb_pb2
 
 from cua.actions import (
     Answer, Back, Click, Home, Key, LongPress, OpenApp, Scroll, Swipe, Terminate, ToolCall, Type, Wait,
@@ -102,34 +101,13 @@ def test_sequences_that_are_no_single_json_action_raise() -> None:
         from_cua((Back(), Type(text="a"), Key(key="enter")))
 
 
-class RecordingAndroidEnv:
-    """Speaks android_env's AdbRequest protocol to AndroidWorld's actuation and records every request."""
-
-    def __init__(self) -> None:
-        self.requests: list[adb_pb2.AdbRequest] = []
-
-    def execute_adb_call(self, request: adb_pb2.AdbRequest) -> adb_pb2.AdbResponse:
-        self.requests.append(request)
-        return adb_pb2.AdbResponse(status=adb_pb2.AdbResponse.Status.OK)
-
-
 def _their_gestures(fields: dict) -> list[tuple]:
     """What AndroidWorld's own actuation does for ``fields``: taps, swipes (x, y, x2, y2) and buttons."""
     from cua.eval.androidworld import to_aw_element
 
-    env = RecordingAndroidEnv()
+    env = RecordingController()
     actuation.execute_adb_action(JSONAction(**fields), [to_aw_element(e, (W, H)) for e in ELEMENTS], (W, H), env)
-    out: list[tuple] = []
-    for req in env.requests:
-        if req.HasField("tap"):
-            out.append(("tap", req.tap.x, req.tap.y))
-        elif req.HasField("press_button"):
-            out.append(("button", adb_pb2.AdbRequest.PressButton.Button.Name(req.press_button.button)))
-        else:
-            args = list(req.generic.args)
-            assert args[:3] == ["shell", "input", "swipe"], args
-            out.append(("swipe", *map(int, args[3:7])))
-    return out
+    return env.gestures()
 
 
 def _our_gestures(actions: tuple) -> list[tuple]:
