@@ -6,30 +6,45 @@ and opens the start screen; ``is_successful`` reads ``device.world.state``. Each
 ``expert(observation, history) -> Action``: a reactive demonstrator (used by the ``oracle`` policy) that decides
 from the current screen's UI elements, the task's parameters and the actions taken so far, and never touches
 the world. Coordinates are device pixels (1080x2400).
+
+A task module declares each task with :func:`sandbox_task` (id, template, complexity, primitives, parameter
+draws) and writes only its setup, checker and expert; the steps every expert takes (go to an app, fill a form,
+tap a labelled element) are here: :meth:`SandboxTask.go_to`, :func:`fill_form`, :func:`tap_on`.
 """
 
 from __future__ import annotations
 
+import random
 import re
-from typing import Any, ClassVar, Sequence
+from typing import Any, Callable, ClassVar, Mapping, Sequence, TypeVar, Union
 
-from cua.actions import Action, Click, Home, OpenApp, Scroll, Terminate, Type
+from cua.actions import Action, Back, Click, Home, OpenApp, Scroll, Terminate, Type
 from cua.devices.sandbox.device import APPS, HOME_ROUTE, app_of, route_of
 from cua.errors import ConfigError
 from cua.observation import Observation, UIElement
-from cua.task import Task
+from cua.task import Task, register_task
 
 #: Top of the content area in device pixels (status bar 24 + app bar 56 CSS px, at scale 3).
 CONTENT_TOP = 240
 SCROLL_POINT = (540, 1400)
+#: How a parameter is drawn: ``rng.choice`` of a sequence, or a function of the RNG.
+Draw = Union[Sequence[Any], Callable[[random.Random], Any]]
+T = TypeVar("T", bound="SandboxTask")
 
 
 class SandboxTask(Task):
-    """A task on the sandbox phone. ``launch`` says how the expert opens apps: ``open_app`` or ``home`` icons."""
+    """A task on the sandbox phone. ``launch`` says how the expert opens apps: ``open_app`` or ``home`` icons;
+    ``draws`` how each parameter is drawn, in order (:meth:`generate_params`)."""
 
     device_kind: ClassVar[str] = "sandbox"
     launch: ClassVar[str] = "open_app"
     primitives: ClassVar[tuple[str, ...]] = ()
+    draws: ClassVar[Mapping[str, Draw]] = {}
+
+    @classmethod
+    def generate_params(cls, rng: random.Random) -> dict[str, Any]:
+        """Each of ``draws`` in order: a choice from its sequence, or its function of ``rng``."""
+        return {name: draw(rng) if callable(draw) else rng.choice(draw) for name, draw in cls.draws.items()}
 
     def initialize(self, device: Any) -> None:
         """Arrange the world (:meth:`setup`), then open :meth:`start_route` (home by default).
@@ -52,6 +67,28 @@ class SandboxTask(Task):
     def expert(self, observation: Observation, history: Sequence[Any]) -> Action:
         """The next action of a reactive expert (see the module docstring)."""
         raise NotImplementedError
+
+    def go_to(self, obs: Observation, name: str) -> Action:
+        """One step toward app ``name``'s start screen: Back on a deeper screen of it, else launch it (the
+        task's ``launch``: OpenApp, or Home then its icon)."""
+        return Back() if app(obs) == name else open_app(obs, name, self.launch)
+
+
+def sandbox_task(task_id: str, template: str, *, complexity: float, primitives: tuple[str, ...],
+                 draws: Mapping[str, Draw] | None = None, launch: str | None = None) -> Callable[[type[T]], type[T]]:
+    """Class decorator: give a :class:`SandboxTask` its id, goal template, complexity, the GUI primitives its
+    expert uses, its parameter ``draws`` (and ``launch``), then register it (:func:`cua.task.register_task`)."""
+
+    def deco(cls: type[T]) -> type[T]:
+        cls.id, cls.template, cls.complexity, cls.primitives = task_id, template, complexity, primitives
+        if draws is not None:
+            cls.draws = draws
+        if launch is not None:
+            cls.launch = launch
+        register_task(cls)
+        return cls
+
+    return deco
 
 
 def route(obs: Observation) -> str:
@@ -102,6 +139,11 @@ def tap(el: UIElement) -> Click:
     return Click(x=x, y=y)
 
 
+def tap_on(obs: Observation, text: str, *, role: str | None = None, content: bool = True) -> Click:
+    """Tap the element showing ``text`` (see :func:`find`); LookupError naming it when the screen has none."""
+    return tap(require(find(obs, text, role=role, content=content), text))
+
+
 def actions(history: Sequence[Any]) -> list[Action]:
     """The actions of the valid steps so far, in order."""
     return [s.action for s in history if s.action is not None and s.error_kind is None]
@@ -145,6 +187,16 @@ def fill(obs: Observation, history: Sequence[Any], resource_id: str, text: str) 
     if just_clicked(history, field):
         return Type(text=text)
     return tap(field)
+
+
+def fill_form(obs: Observation, history: Sequence[Any], values: Mapping[str, str], submit: str = "Save") -> Action:
+    """The next step of filling a form: each field (resource id -> text) in order (:func:`fill`), then tap the
+    ``submit`` button."""
+    for resource_id, text in values.items():
+        step = fill(obs, history, resource_id, text)
+        if step is not None:
+            return step
+    return tap_on(obs, submit, role="button")
 
 
 def scroll_toward(obs: Observation, target: str, rows: Sequence[UIElement]) -> Scroll:

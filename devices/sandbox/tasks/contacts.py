@@ -7,14 +7,13 @@ import random
 import re
 from typing import Any, Sequence
 
-from cua.actions import Action, Answer, Back
+from cua.actions import Action, Answer
 from cua.devices.sandbox.data import LAST_NAMES, phone_number
 from cua.devices.sandbox.tasks.base import (
-    SandboxTask, actions, app, digits, done, fill, find, list_rows, norm, open_app, require, route, scroll_toward,
-    tap,
+    SandboxTask, actions, digits, done, fill_form, find, list_rows, norm, route, sandbox_task, scroll_toward, tap,
+    tap_on,
 )
 from cua.observation import Observation
-from cua.task import register_task
 
 NEW_FIRST_NAMES = ("Aurora", "Bruno", "Cyrus", "Delia", "Ezra", "Freya", "Gideon", "Hazel")
 LATE_FIRST_NAMES = ("Tara", "Umar", "Vera", "Wen", "Xavier", "Yara", "Zoe")
@@ -26,27 +25,37 @@ def contact_route(route_: str) -> list[str]:
     return [p for p in route_.split("/") if p][1:] if route_.startswith("/contacts") else []
 
 
-def open_contact(obs: Observation, name: str, launch: str) -> Action | None:
-    """Navigate to ``name``'s detail screen; None once it is shown."""
-    parts = contact_route(route(obs))
-    if len(parts) == 1 and parts[0] != "new" and find(obs, name, role="h2") is not None:
-        return None
-    if route(obs) == "/contacts":
-        row = find(obs, name, role="button")
-        return tap(row) if row is not None else scroll_toward(obs, name, list_rows(obs))
-    return Back() if app(obs) == "Contacts" else open_app(obs, "Contacts", launch)
+def new_name(rng: random.Random) -> str:
+    """A name not among the seeded contacts."""
+    return f"{rng.choice(NEW_FIRST_NAMES)} {rng.choice(LAST_NAMES)}"
 
 
-@register_task
+def late_name(rng: random.Random) -> str:
+    """A name that sorts near the end of the contact list (the expert has to scroll to it)."""
+    return f"{rng.choice(LATE_FIRST_NAMES)} {rng.choice(LAST_NAMES)}"
+
+
+class ContactTask(SandboxTask):
+    """A task about one existing contact, ``params["name"]`` (drawn by :func:`late_name`)."""
+
+    draws = {"name": late_name, "phone": phone_number}
+
+    def open_contact(self, obs: Observation) -> Action | None:
+        """The next step to the contact's detail screen (scrolling the list to its row); None once shown."""
+        name = self.params["name"]
+        parts = contact_route(route(obs))
+        if len(parts) == 1 and parts[0] != "new" and find(obs, name, role="h2") is not None:
+            return None
+        if route(obs) == "/contacts":
+            row = find(obs, name, role="button")
+            return tap(row) if row is not None else scroll_toward(obs, name, list_rows(obs))
+        return self.go_to(obs, "Contacts")
+
+
+@sandbox_task("contacts_add", "Add a contact named {name} with the phone number {phone}.", complexity=1.2,
+              primitives=("open_app", "click", "type"), draws={"name": new_name, "phone": phone_number})
 class ContactsAdd(SandboxTask):
-    id = "contacts_add"
-    template = "Add a contact named {name} with the phone number {phone}."
-    complexity = 1.2
-    primitives = ("open_app", "click", "type")
-
-    @classmethod
-    def generate_params(cls, rng: random.Random) -> dict[str, Any]:
-        return {"name": f"{rng.choice(NEW_FIRST_NAMES)} {rng.choice(LAST_NAMES)}", "phone": phone_number(rng)}
+    """A contact with a new name, entered through the form."""
 
     def setup(self, world: Any) -> None:
         existing = world.contact_by_name(self.params["name"])
@@ -62,28 +71,15 @@ class ContactsAdd(SandboxTask):
         if r.startswith("/contacts/") and find(observation, self.params["name"], role="h2") is not None:
             return done(history)
         if r == "/contacts/new":
-            for field in ("name", "phone"):
-                step = fill(observation, history, field, self.params[field])
-                if step is not None:
-                    return step
-            return tap(require(find(observation, "Save", role="button"), "Save"))
+            return fill_form(observation, history, {"name": self.params["name"], "phone": self.params["phone"]})
         if r == "/contacts":
-            return tap(require(find(observation, "Add contact", content=False), "Add contact"))
-        return Back() if app(observation) == "Contacts" else open_app(observation, "Contacts", self.launch)
+            return tap_on(observation, "Add contact", content=False)
+        return self.go_to(observation, "Contacts")
 
 
-
-@register_task
-class ContactsEditPhone(SandboxTask):
-    id = "contacts_edit_phone"
-    template = "Change {name}'s phone number to {phone}."
-    complexity = 1.5
-    primitives = ("open_app", "scroll", "click", "type")
-
-    @classmethod
-    def generate_params(cls, rng: random.Random) -> dict[str, Any]:
-        return {"name": f"{rng.choice(LATE_FIRST_NAMES)} {rng.choice(LAST_NAMES)}", "phone": phone_number(rng)}
-
+@sandbox_task("contacts_edit_phone", "Change {name}'s phone number to {phone}.", complexity=1.5,
+              primitives=("open_app", "scroll", "click", "type"))
+class ContactsEditPhone(ContactTask):
     def setup(self, world: Any) -> None:
         world.ensure_contact(self.params["name"], OLD_PHONE)
 
@@ -94,28 +90,19 @@ class ContactsEditPhone(SandboxTask):
     def expert(self, observation: Observation, history: Sequence[Any]) -> Action:
         parts = contact_route(route(observation))
         if len(parts) == 2 and parts[1] == "edit":
-            step = fill(observation, history, "phone", self.params["phone"])
-            return step or tap(require(find(observation, "Save", role="button"), "Save"))
-        step = open_contact(observation, self.params["name"], self.launch)
+            return fill_form(observation, history, {"phone": self.params["phone"]})
+        step = self.open_contact(observation)
         if step is not None:
             return step
         if find(observation, self.params["phone"]) is not None:
             return done(history)
-        return tap(require(find(observation, "Edit", role="button"), "Edit"))
+        return tap_on(observation, "Edit", role="button")
 
 
-@register_task
-class ContactsLookup(SandboxTask):
+@sandbox_task("contacts_lookup", "What is {name}'s phone number? Answer with the number.", complexity=1.0,
+              primitives=("open_app", "scroll", "click", "answer"))
+class ContactsLookup(ContactTask):
     """Information retrieval: the phone number is read off the contact's detail screen."""
-
-    id = "contacts_lookup"
-    template = "What is {name}'s phone number? Answer with the number."
-    complexity = 1.0
-    primitives = ("open_app", "scroll", "click", "answer")
-
-    @classmethod
-    def generate_params(cls, rng: random.Random) -> dict[str, Any]:
-        return {"name": f"{rng.choice(LATE_FIRST_NAMES)} {rng.choice(LAST_NAMES)}", "phone": phone_number(rng)}
 
     def setup(self, world: Any) -> None:
         world.ensure_contact(self.params["name"], self.params["phone"])
@@ -127,7 +114,7 @@ class ContactsLookup(SandboxTask):
     def expert(self, observation: Observation, history: Sequence[Any]) -> Action:
         if any(isinstance(a, Answer) for a in actions(history)):
             return done(history)
-        step = open_contact(observation, self.params["name"], self.launch)
+        step = self.open_contact(observation)
         if step is not None:
             return step
         number = next((e.text for e in observation.elements if PHONE_PATTERN.match(e.text)), None)

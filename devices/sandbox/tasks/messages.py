@@ -5,13 +5,12 @@ from __future__ import annotations
 import random
 from typing import Any, Sequence
 
-from cua.actions import Action, Answer, Back
+from cua.actions import Action, Answer
 from cua.devices.sandbox.data import FIRST_NAMES, LAST_NAMES, MESSAGE_TEXTS
 from cua.devices.sandbox.tasks.base import (
-    SandboxTask, actions, app, done, fill, find, norm, open_app, require, route, tap, title,
+    SandboxTask, actions, done, fill_form, find, norm, route, sandbox_task, tap_on, title,
 )
 from cua.observation import Observation
-from cua.task import register_task
 
 SEND_TEXTS = (
     "On my way", "Sounds good to me", "I'll call you tonight", "Meet at the café at 5",
@@ -21,7 +20,7 @@ INCOMING_TEXTS = ("The package arrived", "Dinner is at 7:30", "Room 214 is free"
 PHONE = "555-010-0000"
 
 
-def _name(rng: random.Random) -> str:
+def any_name(rng: random.Random) -> str:
     return f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}"
 
 
@@ -40,29 +39,28 @@ def in_conversation(obs: Observation, name: str) -> bool:
     return route(obs).startswith("/messages/") and route(obs) != "/messages/new" and title(obs) == name
 
 
-def send_step(obs: Observation, history: Sequence[Any], text: str) -> Action:
-    """In the conversation: type ``text`` into the message field, then tap Send; Terminate once it shows."""
-    if find(obs, f"You: {text}", role="listitem") is not None:
-        return done(history)
-    step = fill(obs, history, "msg", text)
-    if step is not None:
-        return step
-    button = find(obs, "Send", role="button")
-    if button is None:
-        raise LookupError("no Send button in the conversation")
-    return tap(button)
+class MessageTask(SandboxTask):
+    """A task about the conversation with ``params["name"]`` in the Messages app."""
+
+    def to_conversation(self, obs: Observation) -> Action:
+        """The next step to the conversation, through the list of conversations."""
+        if route(obs) == "/messages":
+            return tap_on(obs, self.params["name"], role="span")
+        return self.go_to(obs, "Messages")
+
+    def send(self, obs: Observation, history: Sequence[Any]) -> Action:
+        """In the conversation: type ``params["text"]`` into the message field, then tap Send; Terminate once
+        it shows."""
+        if find(obs, f"You: {self.params['text']}", role="listitem") is not None:
+            return done(history)
+        return fill_form(obs, history, {"msg": self.params["text"]}, submit="Send")
 
 
-@register_task
-class MessagesSend(SandboxTask):
-    id = "messages_send"
-    template = 'Send a message to {name} saying "{text}".'
-    complexity = 1.0
-    primitives = ("open_app", "click", "type")
-
-    @classmethod
-    def generate_params(cls, rng: random.Random) -> dict[str, Any]:
-        return {"name": _name(rng), "text": rng.choice(SEND_TEXTS), "incoming": rng.choice(MESSAGE_TEXTS)}
+@sandbox_task("messages_send", 'Send a message to {name} saying "{text}".', complexity=1.0,
+              primitives=("open_app", "click", "type"),
+              draws={"name": any_name, "text": SEND_TEXTS, "incoming": MESSAGE_TEXTS})
+class MessagesSend(MessageTask):
+    """A reply in an existing conversation (one incoming message is there)."""
 
     def setup(self, world: Any) -> None:
         contact = world.ensure_contact(self.params["name"], PHONE)
@@ -73,27 +71,15 @@ class MessagesSend(SandboxTask):
         return sent(device, self.params["name"], self.params["text"])
 
     def expert(self, observation: Observation, history: Sequence[Any]) -> Action:
-        name = self.params["name"]
-        if in_conversation(observation, name):
-            return send_step(observation, history, self.params["text"])
-        if route(observation) == "/messages":
-            row = find(observation, name, role="span")
-            if row is None:
-                raise LookupError(f"no conversation with {name} in the list")
-            return tap(row)
-        return Back() if app(observation) == "Messages" else open_app(observation, "Messages", self.launch)
+        if in_conversation(observation, self.params["name"]):
+            return self.send(observation, history)
+        return self.to_conversation(observation)
 
 
-@register_task
-class MessagesCompose(SandboxTask):
-    id = "messages_compose"
-    template = 'Start a new conversation with {name} and send "{text}".'
-    complexity = 1.3
-    primitives = ("open_app", "click", "type")
-
-    @classmethod
-    def generate_params(cls, rng: random.Random) -> dict[str, Any]:
-        return {"name": _name(rng), "text": rng.choice(SEND_TEXTS)}
+@sandbox_task("messages_compose", 'Start a new conversation with {name} and send "{text}".', complexity=1.3,
+              primitives=("open_app", "click", "type"), draws={"name": any_name, "text": SEND_TEXTS})
+class MessagesCompose(MessageTask):
+    """The contact exists but has no conversation: "New message", pick the contact, send."""
 
     def setup(self, world: Any) -> None:
         contact = world.ensure_contact(self.params["name"], PHONE)
@@ -107,33 +93,18 @@ class MessagesCompose(SandboxTask):
     def expert(self, observation: Observation, history: Sequence[Any]) -> Action:
         name = self.params["name"]
         if in_conversation(observation, name):
-            return send_step(observation, history, self.params["text"])
-        if route(observation) == "/messages/new":
-            step = fill(observation, history, "to", name)
-            if step is not None:
-                return step
-            row = find(observation, name, role="button")
-            if row is None:
-                raise LookupError(f"{name} is not among the matches")
-            return tap(row)
+            return self.send(observation, history)
+        if route(observation) == "/messages/new":  # type the name into "to", then tap the matching contact
+            return fill_form(observation, history, {"to": name}, submit=name)
         if route(observation) == "/messages":
-            return tap(require(find(observation, "New message", content=False), "New message"))
-        return Back() if app(observation) == "Messages" else open_app(observation, "Messages", self.launch)
+            return tap_on(observation, "New message", content=False)
+        return self.go_to(observation, "Messages")
 
 
-
-@register_task
-class MessagesRead(SandboxTask):
+@sandbox_task("messages_read", "What was the last message {name} sent you? Answer with the message text.",
+              complexity=0.8, primitives=("back", "click", "answer"), draws={"name": any_name, "text": INCOMING_TEXTS})
+class MessagesRead(MessageTask):
     """Information retrieval; starts inside another conversation, so the expert goes Back to the list."""
-
-    id = "messages_read"
-    template = "What was the last message {name} sent you? Answer with the message text."
-    complexity = 0.8
-    primitives = ("back", "click", "answer")
-
-    @classmethod
-    def generate_params(cls, rng: random.Random) -> dict[str, Any]:
-        return {"name": _name(rng), "text": rng.choice(INCOMING_TEXTS)}
 
     def setup(self, world: Any) -> None:
         contact = world.ensure_contact(self.params["name"], PHONE)
@@ -156,6 +127,4 @@ class MessagesRead(SandboxTask):
             if not theirs:
                 raise LookupError(f"{name} has sent no message")
             return Answer(text=theirs[-1].text[len(name) + 2:])
-        if route(observation) == "/messages":
-            return tap(require(find(observation, name, role="span"), name))
-        return Back() if app(observation) == "Messages" else open_app(observation, "Messages", self.launch)
+        return self.to_conversation(observation)

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import random
 from typing import Any, Sequence
 
-from cua.actions import Action, Back, Click, LongPress
+from cua.actions import Action, Click, LongPress
 from cua.devices.sandbox.data import NOTE_BODIES, NOTE_TITLES
 from cua.devices.sandbox.tasks.base import (
-    SandboxTask, actions, app, by_id, done, fill, find, norm, open_app, require, route, tap,
+    SandboxTask, actions, by_id, done, fill_form, find, norm, route, sandbox_task, tap, tap_on,
 )
 from cua.observation import Observation
-from cua.task import register_task
 
 NEW_TITLES = ("Birthday party", "Camping trip", "Reading list", "Weekend chores", "Piano practice")
 NEW_BODIES = ("buy candles and balloons", "tent, stove, 2 sleeping bags", "Dune; Emma; Beloved",
@@ -19,22 +17,15 @@ NEW_BODIES = ("buy candles and balloons", "tent, stove, 2 sleeping bags", "Dune;
 LONG_PRESS_S = 1.0
 
 
-
 def note_open(obs: Observation, title: str) -> bool:
     field = by_id(obs, "title")
     return route(obs).startswith("/notes/") and field is not None and field.text == title
 
 
-@register_task
+@sandbox_task("notes_create", 'Create a note titled "{title}" with the text "{body}".', complexity=1.2,
+              primitives=("open_app", "click", "type"), draws={"title": NEW_TITLES, "body": NEW_BODIES})
 class NotesCreate(SandboxTask):
-    id = "notes_create"
-    template = 'Create a note titled "{title}" with the text "{body}".'
-    complexity = 1.2
-    primitives = ("open_app", "click", "type")
-
-    @classmethod
-    def generate_params(cls, rng: random.Random) -> dict[str, Any]:
-        return {"title": rng.choice(NEW_TITLES), "body": rng.choice(NEW_BODIES)}
+    """A new note, entered through the form; done once its title is in the list."""
 
     def is_successful(self, device: Any, answer: str | None = None) -> float:
         found = [n for n in device.world.state["notes"] if norm(n["title"]) == norm(self.params["title"])]
@@ -43,30 +34,18 @@ class NotesCreate(SandboxTask):
     def expert(self, observation: Observation, history: Sequence[Any]) -> Action:
         r = route(observation)
         if r == "/notes/new":
-            for field, key in (("title", "title"), ("body", "body")):
-                step = fill(observation, history, field, self.params[key])
-                if step is not None:
-                    return step
-            return tap(require(find(observation, "Save", role="button"), "Save"))
+            return fill_form(observation, history, {"title": self.params["title"], "body": self.params["body"]})
         if r == "/notes":
             if find(observation, self.params["title"], role="span") is not None:
                 return done(history)
-            return tap(require(find(observation, "New note", content=False), "New note"))
-        return Back() if app(observation) == "Notes" else open_app(observation, "Notes", self.launch)
+            return tap_on(observation, "New note", content=False)
+        return self.go_to(observation, "Notes")
 
 
-@register_task
+@sandbox_task("notes_delete", 'Delete the note titled "{title}".', complexity=0.6,
+              primitives=("open_app", "long_press", "click"), draws={"title": NOTE_TITLES, "body": NOTE_BODIES})
 class NotesDelete(SandboxTask):
     """A long press (>= 0.5 s) on a note asks to delete it; a short tap opens it instead."""
-
-    id = "notes_delete"
-    template = 'Delete the note titled "{title}".'
-    complexity = 0.6
-    primitives = ("open_app", "long_press", "click")
-
-    @classmethod
-    def generate_params(cls, rng: random.Random) -> dict[str, Any]:
-        return {"title": rng.choice(NOTE_TITLES), "body": rng.choice(NOTE_BODIES)}
 
     def setup(self, world: Any) -> None:
         if not any(n["title"] == self.params["title"] for n in world.state["notes"]):
@@ -79,7 +58,7 @@ class NotesDelete(SandboxTask):
 
     def expert(self, observation: Observation, history: Sequence[Any]) -> Action:
         if route(observation) != "/notes":
-            return Back() if app(observation) == "Notes" else open_app(observation, "Notes", self.launch)
+            return self.go_to(observation, "Notes")
         confirm = find(observation, "Delete", role="button")
         if confirm is not None:
             return tap(confirm)
@@ -92,19 +71,11 @@ class NotesDelete(SandboxTask):
         raise LookupError(f"no note titled {self.params['title']!r}")
 
 
-@register_task
+@sandbox_task("notes_edit", 'Replace the text of the note "{title}" with "{body}".', complexity=1.0,
+              primitives=("home", "click", "type"), launch="home",
+              draws={"title": NOTE_TITLES, "body": NEW_BODIES, "old": NOTE_BODIES})
 class NotesEdit(SandboxTask):
     """Starts inside Messages; the expert goes Home and taps the Notes icon."""
-
-    id = "notes_edit"
-    template = 'Replace the text of the note "{title}" with "{body}".'
-    complexity = 1.0
-    launch = "home"
-    primitives = ("home", "click", "type")
-
-    @classmethod
-    def generate_params(cls, rng: random.Random) -> dict[str, Any]:
-        return {"title": rng.choice(NOTE_TITLES), "body": rng.choice(NEW_BODIES), "old": rng.choice(NOTE_BODIES)}
 
     def setup(self, world: Any) -> None:
         if not any(n["title"] == self.params["title"] for n in world.state["notes"]):
@@ -119,10 +90,9 @@ class NotesEdit(SandboxTask):
 
     def expert(self, observation: Observation, history: Sequence[Any]) -> Action:
         if note_open(observation, self.params["title"]):
-            step = fill(observation, history, "body", self.params["body"])
-            return step or tap(require(find(observation, "Save", role="button"), "Save"))
+            return fill_form(observation, history, {"body": self.params["body"]})
         if route(observation) == "/notes":
             if find(observation, self.params["body"], role="span") is not None:
                 return done(history)
-            return tap(require(find(observation, self.params["title"], role="span"), self.params["title"]))
-        return Back() if app(observation) == "Notes" else open_app(observation, "Notes", self.launch)
+            return tap_on(observation, self.params["title"], role="span")
+        return self.go_to(observation, "Notes")

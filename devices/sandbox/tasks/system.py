@@ -8,9 +8,10 @@ from typing import Any, Sequence
 from cua.actions import Action, OpenApp, Swipe
 from cua.devices.sandbox.data import PHOTO_COLOURS, PHOTO_TITLES
 from cua.devices.sandbox.device import APPS
-from cua.devices.sandbox.tasks.base import SandboxTask, actions, app, at_app_start, done, find, open_app, route, tap
+from cua.devices.sandbox.tasks.base import (
+    SandboxTask, actions, app, at_app_start, done, find, open_app, require, route, sandbox_task, tap,
+)
 from cua.observation import Observation
-from cua.task import register_task
 
 TOGGLES = {"wifi": "Wi-Fi", "bluetooth": "Bluetooth", "airplane": "Airplane mode", "dark_mode": "Dark mode"}
 BRIGHTNESS_TOLERANCE = 2
@@ -23,16 +24,10 @@ def route_from_state(device: Any) -> str:
     return str(device.world.state["route"])
 
 
-@register_task
+@sandbox_task("apps_open", "Open the {app} app.", complexity=0.3, primitives=("open_app",),
+              draws={"app": tuple(APPS)})
 class AppsOpen(SandboxTask):
-    id = "apps_open"
-    template = "Open the {app} app."
-    complexity = 0.3
-    primitives = ("open_app",)
-
-    @classmethod
-    def generate_params(cls, rng: random.Random) -> dict[str, Any]:
-        return {"app": rng.choice(list(APPS))}
+    """One OpenApp; done once the app is on screen."""
 
     def is_successful(self, device: Any, answer: str | None = None) -> float:
         return float(route_from_state(device).startswith(APPS[self.params["app"]]))
@@ -43,15 +38,10 @@ class AppsOpen(SandboxTask):
         return OpenApp(app=self.params["app"])
 
 
-@register_task
+@sandbox_task("settings_toggle", "Turn {state} {label} in Settings.", complexity=0.6, primitives=("home", "click"),
+              launch="home")
 class SettingsToggle(SandboxTask):
     """Starts inside Notes; the expert goes Home and taps the Settings icon."""
-
-    id = "settings_toggle"
-    template = "Turn {state} {label} in Settings."
-    complexity = 0.6
-    launch = "home"
-    primitives = ("home", "click")
 
     @classmethod
     def generate_params(cls, rng: random.Random) -> dict[str, Any]:
@@ -70,22 +60,14 @@ class SettingsToggle(SandboxTask):
     def expert(self, observation: Observation, history: Sequence[Any]) -> Action:
         if not at_app_start(observation, "Settings"):
             return open_app(observation, "Settings", self.launch)
-        switch = find(observation, self.params["label"], role="switch")
-        if switch is None:
-            raise LookupError(f"no {self.params['label']} switch in Settings")
+        switch = require(find(observation, self.params["label"], role="switch"), f"{self.params['label']} switch")
         return done(history) if switch.checked == (self.params["state"] == "on") else tap(switch)
 
 
-@register_task
+@sandbox_task("settings_brightness", "Set the screen brightness to {value}%.", complexity=0.5,
+              primitives=("open_app", "swipe"), draws={"value": lambda rng: rng.randrange(0, 21) * 5})
 class SettingsBrightness(SandboxTask):
-    id = "settings_brightness"
-    template = "Set the screen brightness to {value}%."
-    complexity = 0.5
-    primitives = ("open_app", "swipe")
-
-    @classmethod
-    def generate_params(cls, rng: random.Random) -> dict[str, Any]:
-        return {"value": rng.randrange(0, 21) * 5}
+    """The slider is dragged (a swipe) from the current level to the target, within the tolerance."""
 
     def setup(self, world: Any) -> None:
         world.set_settings({"brightness": 20 if self.params["value"] >= 50 else 80})
@@ -110,18 +92,11 @@ class SettingsBrightness(SandboxTask):
         return Swipe(x=at(current), y=y, x2=at(self.params["value"]), y2=y)
 
 
-@register_task
+@sandbox_task("gallery_favourite", 'Mark the photo "{title}" as a favourite in Gallery.', complexity=0.9,
+              primitives=("open_app", "swipe", "click"),
+              draws={"title": PHOTO_TITLES, "position": lambda rng: rng.randrange(2, 6)})
 class GalleryFavourite(SandboxTask):
     """The photo sits a few swipes into the viewer; swiping is the only way there."""
-
-    id = "gallery_favourite"
-    template = 'Mark the photo "{title}" as a favourite in Gallery.'
-    complexity = 0.9
-    primitives = ("open_app", "swipe", "click")
-
-    @classmethod
-    def generate_params(cls, rng: random.Random) -> dict[str, Any]:
-        return {"title": rng.choice(PHOTO_TITLES), "position": rng.randrange(2, 6)}
 
     def setup(self, world: Any) -> None:
         colour = PHOTO_COLOURS[PHOTO_TITLES.index(self.params["title"])]
@@ -137,9 +112,7 @@ class GalleryFavourite(SandboxTask):
         if not route(observation).startswith("/gallery"):
             return open_app(observation, "Gallery", self.launch)
         if find(observation, self.params["title"]) is not None:
-            fav = find(observation, "Favourite", role="button")
-            if fav is None:
-                raise LookupError("no Favourite button in Gallery")
+            fav = require(find(observation, "Favourite", role="button"), "Favourite button")
             return done(history) if fav.checked else tap(fav)
         counter = find(observation, "Photo ", prefix=True)
         index, total = (int(counter.text.split()[1]), int(counter.text.split()[-1])) if counter else (1, 1)
