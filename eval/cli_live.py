@@ -1,8 +1,10 @@
 """``cua eval sandbox | miniwob | compare``: live-episode suites on a device pool, and run comparison.
 
-One function per suite (``sandbox``, ``miniwob``); each builds its :class:`~cua.eval.live.Job` list and calls
-:func:`run_suite`, which plays them (:func:`cua.eval.live.run_live`), writes ``report.html`` and prints the
-per-task table. Other suites add their own command the same way (``register(app)`` in :mod:`cua.eval.cli`).
+One function per suite (``sandbox``, ``miniwob``), decorated with :func:`live_command` (the options every live
+suite shares: workers, policy/model/sampler, seeds, budgets, retries); each resolves its task ids and calls
+:func:`play_suite`, which builds the :class:`~cua.eval.live.Job` list and :func:`run_suite` s it: play
+(:func:`cua.eval.live.run_live`), write ``report.html``, print the per-task table. Another live suite adds
+its command the same way (and ``register(app)`` in :mod:`cua.eval.cli`).
 Policies: ``--policy oracle`` (the sandbox expert), ``--policy script:PATH`` (a fresh replay per episode),
 ``--model M`` (one model in the parent, shared by the workers' episodes; ``--samples K --judge J`` for GTA1
 test-time scaling). Exit 2 on bad usage; 1 when an episode crashed.
@@ -10,7 +12,10 @@ test-time scaling). Exit 2 on bad usage; 1 when an episode crashed.
 
 from __future__ import annotations
 
+import functools
+import inspect
 import time
+import typing
 from pathlib import Path
 from typing import Any, Callable, Optional
 
@@ -26,24 +31,44 @@ EXIT_USAGE = 2
 #: Options of the model policy forwarded to ``make_policy("model", ...)`` (as ``cua run``'s MODEL_OPTIONS).
 MODEL_KEYS = ("model", "codec", "samples", "judge", "base_url", "max_new_tokens", "device_map", "dtype")
 
-LIVE = dict(
-    workers=typer.Option(1, "--workers", "-w", min=1, help="Parallel devices (worker processes)."),
-    policy=typer.Option(None, "--policy", "-p", help="oracle, script:PATH, or model (default with --model)."),
-    model=typer.Option(None, "--model", "-m", help="Model id, local folder or openai:NAME."),
-    codec=typer.Option(None, "--codec", help="Model I/O codec (default: the model family's)."),
-    samples=typer.Option(None, "--samples", min=1, help="Candidates per step (GTA1 judge sampler)."),
-    judge=typer.Option(None, "--judge", help="Judge model for --samples > 1 (default: the policy model)."),
-    base_url=typer.Option(None, "--base-url", help="OpenAI-compatible endpoint for openai:NAME."),
-    max_new_tokens=typer.Option(None, "--max-new-tokens", min=1, help="Generation length per step."),
-    device_map=typer.Option(None, "--device-map", help="transformers device_map (e.g. auto, cpu)."),
-    dtype=typer.Option(None, "--dtype", help="Model dtype (bfloat16, float32, ...)."),
-    out=typer.Option(None, "--out", "-o", help="Run folder (re-use it to resume)."),
-    max_steps=typer.Option(None, "--max-steps", min=1, help="Step budget (default: each task's)."),
-    step_timeout=typer.Option(None, "--step-timeout", min=0.0, help="Timeout of each device call (s)."),
-    call_timeout=typer.Option(120.0, "--call-timeout", min=1.0, help="A worker call past this kills the worker (s)."),
-    retries=typer.Option(2, "--retries", min=0, help="Retries of an episode after an infrastructure error."),
-    backend=typer.Option("process", "--backend", help="Pool backend: process or ray."),
-)
+#: Options every live suite takes: (type, typer option). :func:`live_command` adds them to a suite command.
+LIVE: dict[str, tuple[Any, Any]] = {
+    "workers": (int, typer.Option(1, "--workers", "-w", min=1, help="Parallel devices (worker processes).")),
+    "policy": (Optional[str], typer.Option(None, "--policy", "-p", help="oracle, script:PATH, or model (default with --model).")),
+    "model": (Optional[str], typer.Option(None, "--model", "-m", help="Model id, local folder or openai:NAME.")),
+    "codec": (Optional[str], typer.Option(None, "--codec", help="Model I/O codec (default: the model family's).")),
+    "samples": (Optional[int], typer.Option(None, "--samples", min=1, help="Candidates per step (GTA1 judge sampler).")),
+    "judge": (Optional[str], typer.Option(None, "--judge", help="Judge model for --samples > 1 (default: the policy model).")),
+    "base_url": (Optional[str], typer.Option(None, "--base-url", help="OpenAI-compatible endpoint for openai:NAME.")),
+    "max_new_tokens": (Optional[int], typer.Option(None, "--max-new-tokens", min=1, help="Generation length per step.")),
+    "device_map": (Optional[str], typer.Option(None, "--device-map", help="transformers device_map (e.g. auto, cpu).")),
+    "dtype": (Optional[str], typer.Option(None, "--dtype", help="Model dtype (bfloat16, float32, ...).")),
+    "out": (Optional[Path], typer.Option(None, "--out", "-o", help="Run folder (re-use it to resume).")),
+    "seeds": (int, typer.Option(3, "--seeds", min=1, help="Seeds per task (held-out: from 1000000).")),
+    "seed_start": (Optional[int], typer.Option(None, "--seed-start", help="First seed (default: 1000000).")),
+    "max_steps": (Optional[int], typer.Option(None, "--max-steps", min=1, help="Step budget (default: each task's).")),
+    "step_timeout": (Optional[float], typer.Option(None, "--step-timeout", min=0.0, help="Timeout of each device call (s).")),
+    "call_timeout": (float, typer.Option(120.0, "--call-timeout", min=1.0, help="A worker call past this kills the worker (s).")),
+    "retries": (int, typer.Option(2, "--retries", min=0, help="Retries of an episode after an infrastructure error.")),
+    "backend": (str, typer.Option("process", "--backend", help="Pool backend: process or ray.")),
+}
+
+
+def live_command(fn: Callable[..., None]) -> Callable[..., None]:
+    """Add the :data:`LIVE` options to a suite command; ``fn`` gets them as one dict, its ``live`` argument."""
+    hints = typing.get_type_hints(fn)
+    own = [p.replace(annotation=hints[p.name]) for p in inspect.signature(fn).parameters.values() if p.name != "live"]
+    extra = [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=option, annotation=typ)
+             for name, (typ, option) in LIVE.items()]
+
+    @functools.wraps(fn)
+    def command(**kwargs: Any) -> None:
+        live = {name: kwargs.pop(name) for name in LIVE}
+        fn(**kwargs, live=live)
+
+    command.__signature__ = inspect.Signature(own + extra)  # type: ignore[attr-defined]
+    command.__annotations__ = {p.name: p.annotation for p in own + extra}
+    return command
 
 
 def register(app: typer.Typer) -> None:
@@ -94,7 +119,7 @@ def run_suite(suite: str, jobs: list[Any], *, policy: Optional[str], model_kwarg
         wanted = {j.id for j in jobs}
         records = [r for r in records if r["id"] in wanted]
         meta = {**meta, "suite": suite, "policy": spec, "device": options.device, "workers": options.workers,
-                "wall_seconds": round(time.monotonic() - start, 2),
+                "play_seconds": round(time.monotonic() - start, 2),
                 **{k: v for k, v in model_kwargs.items() if v is not None}}
         metrics = write_live_report(out, records, meta)
     except ConfigError as exc:
@@ -102,7 +127,7 @@ def run_suite(suite: str, jobs: list[Any], *, policy: Optional[str], model_kwarg
         raise typer.Exit(EXIT_USAGE) from None
     _print_table(metrics)
     console.print(f"results: {out}/results.jsonl  report: {out}/report.html  "
-                  f"({meta['wall_seconds']:.1f} s this session)")
+                  f"(episodes played in {meta['play_seconds']:.1f} s this session)")
 
 
 def _print_table(metrics: dict[str, Any]) -> None:
@@ -119,83 +144,70 @@ def _print_table(metrics: dict[str, Any]) -> None:
     console.print(table)
 
 
-def _options(device: str, workers: int, **kw: Any) -> Any:
-    from cua.eval.live import LiveOptions
-
-    return LiveOptions(device=device, workers=workers, **kw)
-
-
 def _split(text: Optional[str]) -> Optional[list[str]]:
     return [t.strip() for t in text.split(",") if t.strip()] if text else None
 
 
+def play_suite(suite: str, task_ids: Callable[[], list[str]], live: dict[str, Any], *, device: str,
+               device_options: Optional[dict[str, Any]] = None, use_task_time_limit: bool = False,
+               meta: Optional[dict[str, Any]] = None) -> None:
+    """Resolve tasks and seeds (exit 2 on bad input), build the jobs and :func:`run_suite` them."""
+    from cua.eval.live import HELD_OUT_SEED_START, Job, LiveOptions, held_out_seeds
+
+    try:
+        ids = task_ids()
+        start = HELD_OUT_SEED_START if live["seed_start"] is None else live["seed_start"]
+        seed_list = held_out_seeds(live["seeds"], start)
+    except ConfigError as exc:
+        console.print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True)
+        raise typer.Exit(EXIT_USAGE) from None
+    options = LiveOptions(device=device, workers=live["workers"], device_options=dict(device_options or {}),
+                          max_steps=live["max_steps"], step_timeout=live["step_timeout"],
+                          call_timeout=live["call_timeout"], retries=live["retries"], backend=live["backend"],
+                          use_task_time_limit=use_task_time_limit)
+    model_kwargs = {k: live[k] for k in MODEL_KEYS if live.get(k) is not None}
+    jobs = [Job(suite, t, s) for t in ids for s in seed_list]
+    run_suite(suite, jobs, policy=live["policy"], model_kwargs=model_kwargs, options=options, out=live["out"],
+              meta={"seeds": seed_list, "tasks": ids, **(meta or {})})
+
+
+@live_command
 def sandbox(
     tasks: Optional[str] = typer.Option(None, "--tasks", help="Comma-separated task ids (default: every sandbox template)."),
-    seeds: int = typer.Option(3, "--seeds", min=1, help="Held-out seeds per template."),
-    seed_start: Optional[int] = typer.Option(None, "--seed-start", help="First seed (default: the held-out range, 1000000)."),
     device: str = typer.Option("sandbox", "--device", "-d", help="A device spec whose screen is the sandbox phone."),
-    workers: int = LIVE["workers"], policy: Optional[str] = LIVE["policy"], model: Optional[str] = LIVE["model"],
-    codec: Optional[str] = LIVE["codec"], samples: Optional[int] = LIVE["samples"], judge: Optional[str] = LIVE["judge"],
-    base_url: Optional[str] = LIVE["base_url"], max_new_tokens: Optional[int] = LIVE["max_new_tokens"],
-    device_map: Optional[str] = LIVE["device_map"], dtype: Optional[str] = LIVE["dtype"],
-    out: Optional[Path] = LIVE["out"], max_steps: Optional[int] = LIVE["max_steps"],
-    step_timeout: Optional[float] = LIVE["step_timeout"], call_timeout: float = LIVE["call_timeout"],
-    retries: int = LIVE["retries"], backend: str = LIVE["backend"],
+    live: Optional[dict[str, Any]] = None,
 ) -> None:
     """Every sandbox template on held-out seeds, through a pool of sandbox phones."""
-    from cua.cli_run import task_ids_for
-    from cua.eval.live import HELD_OUT_SEED_START, Job, held_out_seeds
 
-    model_kwargs = {k: v for k, v in locals().items() if k in MODEL_KEYS and v is not None}
-    try:
+    def task_ids() -> list[str]:
+        from cua.cli_run import task_ids_for
+
         known = task_ids_for("sandbox")
         chosen = _split(tasks) or known
         unknown = [t for t in chosen if t not in known]
         if unknown:
             raise ConfigError(f"unknown sandbox task(s) {unknown}; known: {', '.join(known)}")
-        seed_list = held_out_seeds(seeds, HELD_OUT_SEED_START if seed_start is None else seed_start)
-    except ConfigError as exc:
-        console.print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True)
-        raise typer.Exit(EXIT_USAGE) from None
-    jobs = [Job("sandbox", t, s) for t in chosen for s in seed_list]
-    options = _options(device, workers, max_steps=max_steps, step_timeout=step_timeout, call_timeout=call_timeout,
-                       retries=retries, backend=backend)
-    run_suite("sandbox", jobs, policy=policy, model_kwargs=model_kwargs, options=options, out=out,
-              meta={"seeds": seed_list, "tasks": chosen})
+        return chosen
+
+    play_suite("sandbox", task_ids, live or {}, device=device)
 
 
+@live_command
 def miniwob(
     tasks: Optional[str] = typer.Option(None, "--tasks", help="Task list (synapse48, all) or comma-separated pages."),
-    seeds: int = typer.Option(3, "--seeds", min=1, help="Seeds per task."),
-    seed_start: Optional[int] = typer.Option(None, "--seed-start", help="First seed (default 1000000)."),
     device: str = typer.Option("web:about:blank", "--device", "-d", help="A web device spec (the page is opened on it)."),
-    viewport: str = typer.Option("160x210@2", "--viewport", help="Web viewport: the benchmark's 160x210 CSS px task area at a scale."),
-    workers: int = LIVE["workers"], policy: Optional[str] = LIVE["policy"], model: Optional[str] = LIVE["model"],
-    codec: Optional[str] = LIVE["codec"], samples: Optional[int] = LIVE["samples"], judge: Optional[str] = LIVE["judge"],
-    base_url: Optional[str] = LIVE["base_url"], max_new_tokens: Optional[int] = LIVE["max_new_tokens"],
-    device_map: Optional[str] = LIVE["device_map"], dtype: Optional[str] = LIVE["dtype"],
-    out: Optional[Path] = LIVE["out"], max_steps: Optional[int] = LIVE["max_steps"],
-    step_timeout: Optional[float] = LIVE["step_timeout"], call_timeout: float = LIVE["call_timeout"],
-    retries: int = LIVE["retries"], backend: str = LIVE["backend"],
+    viewport: str = typer.Option("160x210@2", "--viewport", help="Web viewport: the 160x210 CSS px task area at a scale."),
+    live: Optional[dict[str, Any]] = None,
 ) -> None:
     """MiniWoB++ pages (PyPI miniwob) on the web backend: the page's utterance is the goal, its reward decides."""
-    from cua.eval.live import HELD_OUT_SEED_START, Job, held_out_seeds
 
-    model_kwargs = {k: v for k, v in locals().items() if k in MODEL_KEYS and v is not None}
-    try:
+    def task_ids() -> list[str]:
         from cua.eval import miniwob as mw
 
-        names = mw.resolve_tasks(tasks)
-        seed_list = held_out_seeds(seeds, HELD_OUT_SEED_START if seed_start is None else seed_start)
-    except ConfigError as exc:
-        console.print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True)
-        raise typer.Exit(EXIT_USAGE) from None
-    jobs = [Job("miniwob", mw.task_id(n), s) for n in names for s in seed_list]
-    options = _options(device, workers, device_options={"viewport": viewport}, max_steps=max_steps,
-                       step_timeout=step_timeout, call_timeout=call_timeout, retries=retries, backend=backend,
-                       use_task_time_limit=True)
-    run_suite("miniwob", jobs, policy=policy, model_kwargs=model_kwargs, options=options, out=out,
-              meta={"seeds": seed_list, "task_list": tasks or "synapse48", "tasks": names})
+        return [mw.task_id(n) for n in mw.resolve_tasks(tasks)]
+
+    play_suite("miniwob", task_ids, live or {}, device=device, device_options={"viewport": viewport},
+               use_task_time_limit=True, meta={"task_list": tasks or "synapse48"})
 
 
 def compare(
