@@ -88,7 +88,11 @@ def test_shipped_recipes_by_name_and_facts():
     assert (gui["num_generations"], gui["beta"]) == (5, 0.01)
     gta = load_recipe("gta1")
     assert gta.freeze_vision and gta.stages[0].trl["beta"] == 0.0 and gta.stages[0].trl["max_completion_length"] == 128
-    assert [s.kind for s in load_recipe("mobile_r1").stages] == ["sft", "grpo"]
+    assert [s.kind for s in load_recipe("mobile_r1").stages] == ["sft", "grpo", "grpo_online"]
+    arpo = load_recipe("arpo").stages[0]
+    assert (arpo.online.group_size, arpo.online.max_episode_steps, arpo.online.format_failure) == (8, 15, -1.0)
+    assert arpo.online.replay == {"size": 8, "min_success": 0.1, "std_below": 0.05, "mean_below": 0.2}
+    assert (arpo.trl["beta"], arpo.trl["epsilon"], arpo.trl["epsilon_high"]) == (0.0, 0.2, 0.3)
 
 
 def test_missing_recipe_lists_shipped():

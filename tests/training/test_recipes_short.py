@@ -33,6 +33,10 @@ def short(name: str) -> list[str]:
         sets += [f"stages.{stage.name}.trl.{k}={json.dumps(v)}" for k, v in extra.items()]
         nulled = ("data", "eval_data", "stop_at_hit_rate", "max_minutes")
         sets += [f"stages.{stage.name}.{key}=null" for key in nulled]
+        if stage.kind == "grpo_online":  # live sandbox episodes: 2 workers, one group of 2, 2-step episodes
+            online = {"pool_size": 2, "group_size": 2, "groups_per_step": 1, "max_episode_steps": 2}
+            sets += [f"stages.{stage.name}.online.{k}={v}" for k, v in online.items()]
+            sets += [f"stages.{stage.name}.trl.max_completion_length=8"]
     return sets
 
 
