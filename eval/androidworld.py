@@ -91,6 +91,8 @@ class CuaAsyncEnv(interface.AsyncEnv):
     """A cua device as an AndroidWorld ``AsyncEnv`` (see the module docstring). Owns nothing: ``close``
     closes the device only when ``owns_device``."""
 
+    STABLE_READS, STABLE_PAUSE, STABLE_TIMEOUT = 3, 0.5, 6.0  # their _get_stable_state defaults
+
     def __init__(self, device: Device, *, owns_device: bool = False, step_timeout: float | None = None) -> None:
         self.device = device
         self.owns_device = owns_device
@@ -121,7 +123,19 @@ class CuaAsyncEnv(interface.AsyncEnv):
         return self.get_state()
 
     def get_state(self, wait_to_stabilize: bool = False) -> Any:
-        """The current screen; ``wait_to_stabilize`` is served by the device (wrap it with WaitStable)."""
+        """The current screen. ``wait_to_stabilize``: as their ``AsyncAndroidEnv._get_stable_state``, read until
+        the UI elements are the same on :attr:`STABLE_READS` reads :attr:`STABLE_PAUSE` s apart, at most
+        :attr:`STABLE_TIMEOUT` s, and return the last read."""
+        state = self._read_state()
+        deadline, stable = time.monotonic() + self.STABLE_TIMEOUT, 1
+        while wait_to_stabilize and stable < self.STABLE_READS and time.monotonic() < deadline:
+            time.sleep(self.STABLE_PAUSE)
+            current = self._read_state()
+            stable = stable + 1 if current.ui_elements == state.ui_elements else 1
+            state = current
+        return state
+
+    def _read_state(self) -> Any:
         obs = self.device.observe(timeout=self.step_timeout)
         self._size = (obs.width, obs.height)
         return interface.State(

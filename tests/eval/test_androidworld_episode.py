@@ -51,6 +51,19 @@ def test_the_adapters_are_androidworlds_own_interfaces(env: CuaAsyncEnv) -> None
         env.controller  # noqa: B018 - a cua device has no adb controller
 
 
+def test_waiting_for_a_stable_screen_reads_until_the_elements_repeat(env: CuaAsyncEnv, monkeypatch) -> None:
+    """As their AsyncAndroidEnv: three reads with the same UI elements (the still home screen: 3 reads)."""
+    monkeypatch.setattr(CuaAsyncEnv, "STABLE_PAUSE", 0.05)
+    reads = []
+    original = env._read_state
+    monkeypatch.setattr(env, "_read_state", lambda: reads.append(1) or original())
+    state = env.get_state(wait_to_stabilize=True)
+    assert len(reads) == 3 and state.ui_elements
+    reads.clear()
+    env.get_state()
+    assert len(reads) == 1
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("task_id", TASKS)
 def test_episode_runner_drives_the_oracle_to_success(phone: SandboxDevice, env: CuaAsyncEnv, task_id: str) -> None:
