@@ -6,7 +6,10 @@ Format (Qwen2.5-VL cookbook ``computer_use``)::
     {"name": "computer_use", "arguments": {"action": "left_click", "coordinate": [x, y]}}
     </tool_call>
 
-Absolute pixels of the smart-resized image (factor 28). Supported: ``left_click(coordinate)``,
+The prompt is the Qwen2.5-VL cookbook's, word for word (:mod:`cua.codecs.qwen_published`: the published
+``computer_use`` function in Qwen-Agent's Nous block, the user turn of the mobile cookbook: the query, then the
+task progress as numbered steps); cua appends the ``answer`` action (and the device's tools as further
+functions). Absolute pixels of the smart-resized image (factor 28). Supported: ``left_click(coordinate)``,
 ``type(text)``, ``key(keys: [..])`` (a chord, joined with ``+`` into :class:`Key`), ``scroll(pixels[,
 coordinate])``, ``wait(time)``, ``terminate(status)``, ``answer(text)``. ``scroll``: positive ``pixels``
 turn the wheel up and reveal content above, so ``pixels > 0`` is ``Scroll("up")`` and ``pixels < 0`` is
@@ -17,13 +20,14 @@ scrolls cannot be expressed. ``mouse_move``, ``left_click_drag``, ``right_click`
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from typing import Any, Mapping
 
 from cua.actions import Action, Answer, Click, Key, Scroll, Terminate, Type, Wait
 from cua.codecs.base import (
     Verb, build, frame_size, number, point_from_device, point_to_device, text_arg,
 )
-from cua.codecs.qwen_mobile_use import QwenFunctionCallCodec, function_prompt
+from cua.codecs import qwen_published as published
+from cua.codecs.qwen_mobile_use import QwenFunctionCallCodec
 from cua.coords import Geometry
 from cua.errors import ActionParseError
 
@@ -49,25 +53,13 @@ class QwenComputerUse(QwenFunctionCallCodec):
         Verb("answer", ("answer",), "text"),
     )
 
-    def system_prompt(self, geometry: Geometry, tools: Sequence[Any] = ()) -> str:
+    def function_spec(self, geometry: Geometry) -> dict[str, Any]:
+        """Qwen2.5-VL's published ``computer_use`` function; cua adds the ``answer`` action at the end."""
         w, h = frame_size(self.frame, geometry)
-        function = {
-            "name": self.function,
-            "description": (
-                "Use a mouse and keyboard to interact with a computer, and take screenshots.\n"
-                f"* The screen's resolution is {w}x{h}.\n* The available actions are:\n" + self.action_space()
-            ),
-            "parameters": {
-                "type": "object", "required": ["action"],
-                "properties": {
-                    "action": {"type": "string", "enum": [v.name for v in self.verbs]},
-                    "coordinate": {"type": "array", "description": "(x, y) in pixels"},
-                    "keys": {"type": "array"}, "text": {"type": "string"}, "pixels": {"type": "number"},
-                    "time": {"type": "number"}, "status": {"type": "string", "enum": ["success", "failure"]},
-                },
-            },
-        }
-        return function_prompt(function, tools)
+        params = published.parameters(published.COMPUTER_USE_PARAMETERS, published.COMPUTER_USE_ACTIONS,
+                                      (*published.QWEN25_COMPUTER_ACTIONS, "answer"))
+        return published.function(self.function, published.COMPUTER_USE_DESCRIPTION.format(width=w, height=h),
+                                   params, qwen_agent_fields=True)
 
     def arguments(self, action: Action, geometry: Geometry) -> dict[str, Any]:
         if isinstance(action, Click):

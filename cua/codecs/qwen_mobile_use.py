@@ -6,13 +6,25 @@ Format (Qwen2.5-VL cookbook ``mobile_agent`` / MobileAgent-v3 ``gui_owl.py`` / I
     {"name": "mobile_use", "arguments": {"action": "click", "coordinate": [x, y]}}
     </tool_call>
 
+Prompts are the published ones, word for word (:mod:`cua.codecs.qwen_published`): ``qwen25_mobile_use`` the
+Qwen2.5-VL cookbook's (``mobile_use`` tool in Qwen-Agent's Nous block after "You are a helpful assistant.";
+user turn "The user query:  ..." then "Task progress ...: Step 1: <call>; "); ``qwen3_mobile_use`` the
+Qwen3-VL cookbook's (tool block, then its "# Response format"; its user turn); ``qwen2_mobile_use`` the
+Qwen2.5-VL one in the relative frame (Qwen2-VL has no published mobile agent prompt; the screen is given as
+``999x999``, as Qwen3-VL's relative-frame prompt does). cua's additions, appended in the published style:
+the actions the published list lacks (``answer`` for Qwen2.5-VL, ``key`` and ``open`` for Qwen3-VL, each with
+its published wording from the sibling prompt) at the end of the action description and enum; the device's
+tools as further functions in the ``<tools>`` block; with ``history_images``, one line saying which
+screenshots follow. A parsed answer may carry Qwen3-VL's "Thought: ... Action: ..." lines before the call.
+
 Actions: ``key(text)``, ``click(coordinate)``, ``long_press(coordinate, time)``,
 ``swipe(coordinate, coordinate2)``, ``type(text)``, ``system_button(button: Back|Home|Menu|Enter)``,
 ``open(text)``, ``wait(time)``, ``terminate(status)``, ``answer(text)`` (GUI-Owl). Mapping to cua: Back/Home
 buttons are :class:`Back`/:class:`Home`; Menu/Enter are ``Key("menu")``/``Key("enter")``. The format has no
 scroll: a :class:`Scroll` (content direction) is written as the finger swipe that performs it
 (:func:`cua.actions.scroll_to_swipe`, the inverse motion) and therefore parses back as a :class:`Swipe`.
-A :class:`ToolCall` is a ``<tool_call>`` naming the tool itself.
+A :class:`ToolCall` is a ``<tool_call>`` naming the tool itself. The history describes each earlier action as
+its call JSON (``{"name": "mobile_use", "arguments": {...}}``), as the cookbook does.
 
 Frames: ``qwen25_mobile_use`` uses absolute pixels of the smart-resized image (factor 28, the Qwen2.5-VL
 default); ``qwen3_mobile_use`` uses [0, 1000] relative coordinates (factor 32, the Qwen3-VL default);
@@ -29,9 +41,10 @@ from cua.actions import (
     Action, Answer, Back, Click, Home, Key, LongPress, OpenApp, Scroll, Swipe, Terminate, ToolCall, Type, Wait,
     scroll_to_swipe,
 )
+from cua.codecs import qwen_published as published
 from cua.codecs._literal import parse_literal
 from cua.codecs.base import (
-    Codec, Verb, build, frame_size, number, point_from_device, point_to_device, text_arg, tools_json, unsupported,
+    Codec, Verb, build, frame_size, number, point_from_device, point_to_device, text_arg, unsupported,
 )
 from cua.coords import Frame, Geometry
 from cua.errors import ActionParseError
@@ -39,15 +52,6 @@ from cua.errors import ActionParseError
 _TOOL_CALL = re.compile(r"<tool_call>(.*?)</tool_call>", re.DOTALL)
 _BUTTONS = {"Back": Back, "Home": Home, "Menu": "menu", "Enter": "enter"}
 _KEY_BUTTONS = {"menu": "Menu", "enter": "Enter"}
-
-_FN_HEADER = (
-    "# Tools\n\nYou may call one or more functions to assist with the user query.\n\n"
-    "You are provided with function signatures within <tools></tools> XML tags:\n<tools>\n{tools}\n</tools>\n\n"
-    "For each function call, return a json object with function name and arguments within "
-    "<tool_call></tool_call> XML tags:\n<tool_call>\n{{\"name\": <function-name>, \"arguments\": "
-    "<args-json-object>}}\n</tool_call>"
-)
-
 
 def extract_tool_call(text: str) -> tuple[str, Mapping[str, Any]]:
     """The one ``<tool_call>`` in ``text`` as ``(name, arguments)``; ActionParseError otherwise."""
@@ -72,12 +76,6 @@ def render_tool_call(name: str, arguments: Mapping[str, Any]) -> str:
     return f"<tool_call>\n{body}\n</tool_call>"
 
 
-def function_prompt(function: dict[str, Any], tools: Sequence[Any]) -> str:
-    """Qwen's function-calling system prompt (Nous format) for ``function`` plus the device's tools."""
-    lines = [json.dumps({"type": "function", "function": function}, ensure_ascii=False), *tools_json(tools)]
-    return "You are a helpful assistant.\n\n" + _FN_HEADER.format(tools="\n".join(lines))
-
-
 class QwenFunctionCallCodec(Codec):
     """Shared by Qwen2.5-VL's function-call codecs: one function (``function``) whose ``arguments`` carry the
     action; a call to any other name is a device tool (ToolCall). Subclasses map Actions to and from arguments.
@@ -85,6 +83,28 @@ class QwenFunctionCallCodec(Codec):
 
     function: str = ""
     _ARGS: frozenset[str] = frozenset()
+    #: Which published prompt: ``qwen25`` (Qwen2.5-VL cookbooks) or ``qwen3`` (Qwen3-VL cookbook).
+    prompt: str = "qwen25"
+
+    def function_spec(self, geometry: Geometry) -> dict[str, Any]:
+        """The published function (description and parameters) with cua's additions, for this screen."""
+        raise NotImplementedError
+
+    def system_prompt(self, geometry: Geometry, tools: Sequence[Any] = ()) -> str:
+        """The published system prompt: the function, then the device's tools, in the Nous tool block."""
+        legacy = self.prompt == "qwen25"
+        functions = [self.function_spec(geometry)] + [
+            published.function(t.name, t.description, dict(t.parameters), qwen_agent_fields=legacy) for t in tools]
+        if legacy:
+            return published.tool_block(published.QWEN25_SYSTEM, functions)
+        return published.tool_block("", functions) + published.QWEN3_RESPONSE_FORMAT
+
+    def user_text(self, goal: str, history: Sequence[str], n_images: int) -> str:
+        """The published user turn (query, then the task progress); cua's line about earlier screenshots."""
+        text = (published.qwen25_query if self.prompt == "qwen25" else published.qwen3_query)(goal, history)
+        if n_images:
+            text += f"\nThe last {n_images} screenshots before this step follow (oldest first), then the current one."
+        return text
 
     def arguments(self, action: Action, geometry: Geometry) -> dict[str, Any]:
         raise NotImplementedError
@@ -103,9 +123,10 @@ class QwenFunctionCallCodec(Codec):
         raise unsupported(self.name, action)
 
     def answer_payload(self, action: Action, geometry: Geometry) -> str:
+        """The call as JSON, ``{"name": ..., "arguments": {...}}`` (the cookbook's history steps)."""
         if isinstance(action, ToolCall):
             return json.dumps({"name": action.name, "arguments": dict(action.arguments)}, ensure_ascii=False)
-        return json.dumps(self.arguments(action, geometry), ensure_ascii=False)
+        return json.dumps({"name": self.function, "arguments": self.arguments(action, geometry)}, ensure_ascii=False)
 
     def format(self, action: Action, geometry: Geometry) -> str:
         if isinstance(action, ToolCall):
@@ -139,33 +160,20 @@ class QwenMobileUse(QwenFunctionCallCodec):
         Verb("terminate", ("terminate",), "status: success | failure"), Verb("answer", ("answer",), "text"),
     )
 
-    def __init__(self, name: str, frame: Frame, factor: int, families: tuple[str, ...]) -> None:
-        self.name, self.frame, self.factor, self.families = name, frame, factor, families
+    def __init__(self, name: str, frame: Frame, factor: int, families: tuple[str, ...], *, prompt: str = "qwen25"
+                 ) -> None:
+        self.name, self.frame, self.factor, self.families, self.prompt = name, frame, factor, families, prompt
+        if prompt == "qwen25":
+            self.actions, self.text = (*published.QWEN25_MOBILE_ACTIONS, "answer"), None
+        else:
+            self.actions, self.text = (*published.QWEN3_MOBILE_ACTIONS, "key", "open"), published.QWEN3_TEXT_DESCRIPTION
 
-    def system_prompt(self, geometry: Geometry, tools: Sequence[Any] = ()) -> str:
-        w, h = frame_size(self.frame, geometry)
-        where = ("absolute pixels" if self.frame == "model"
-                 else "relative coordinates from 0 to 999 (x from the left, y from the top)")
-        function = {
-            "name": self.function,
-            "description": (
-                "Use a touchscreen to interact with a mobile device, and take screenshots.\n"
-                f"* The screen's resolution is {w}x{h}; coordinates are {where}.\n"
-                "* Click the centre of an element.\n* The available actions are:\n" + self.action_space()
-            ),
-            "parameters": {
-                "type": "object", "required": ["action"],
-                "properties": {
-                    "action": {"type": "string", "enum": [v.name for v in self.verbs]},
-                    "coordinate": {"type": "array", "description": "(x, y)"},
-                    "coordinate2": {"type": "array", "description": "(x, y), swipe end"},
-                    "text": {"type": "string"}, "time": {"type": "number", "description": "seconds"},
-                    "button": {"type": "string", "enum": list(_BUTTONS)},
-                    "status": {"type": "string", "enum": ["success", "failure"]},
-                },
-            },
-        }
-        return function_prompt(function, tools)
+    def function_spec(self, geometry: Geometry) -> dict[str, Any]:
+        w, h = frame_size(self.frame, geometry) if self.frame == "model" else (999, 999)
+        params = published.parameters(published.MOBILE_USE_PARAMETERS, published.MOBILE_USE_ACTIONS, self.actions,
+                                      self.text)
+        return published.function(self.function, published.MOBILE_USE_DESCRIPTION.format(width=w, height=h), params,
+                                   qwen_agent_fields=self.prompt == "qwen25")
 
     def arguments(self, action: Action, geometry: Geometry) -> dict[str, Any]:
         """The ``mobile_use`` arguments for ``action`` (ActionUnsupported if it has none)."""
@@ -220,5 +228,5 @@ class QwenMobileUse(QwenFunctionCallCodec):
 
 
 QWEN25_MOBILE_USE = QwenMobileUse("qwen25_mobile_use", "model", 28, ("qwen2_vl", "qwen2_5_vl"))
-QWEN3_MOBILE_USE = QwenMobileUse("qwen3_mobile_use", "norm1000", 32, ("qwen3_vl",))
+QWEN3_MOBILE_USE = QwenMobileUse("qwen3_mobile_use", "norm1000", 32, ("qwen3_vl",), prompt="qwen3")
 QWEN2_MOBILE_USE = QwenMobileUse("qwen2_mobile_use", "norm1000", 28, ("qwen2_vl", "qwen2_5_vl"))
