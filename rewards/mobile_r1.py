@@ -1,6 +1,7 @@
 """Mobile-R1 stage-2 rewards (Gu et al. 2025, arXiv 2506.20332; no public code: built from the paper).
 
-R = action + format, each 0/1, on Qwen2.5-VL ``mobile_use`` tool calls:
+R = action + format, each 0/1, on Qwen2.5-VL ``mobile_use`` tool calls in the paper's template (the
+``mobile_r1`` codec, :mod:`cua.codecs.mobile_r1`, writes it; the ``mobile_r1`` recipe uses that codec):
 
 - format: ``<think>...</think>``, ``<action>...</action>`` (the natural-language step) and
   ``<tool_call>{json}</tool_call>`` in that order and nothing else, with a tool call naming ``mobile_use``

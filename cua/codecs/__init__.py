@@ -1,20 +1,24 @@
 """Model I/O codecs and their one registry (``CODECS``: name -> Codec instance).
 
 See :mod:`cua.codecs.base` for the contract. Defaults per model family: Qwen2.5-VL -> ``qwen25_mobile_use``,
-Qwen3-VL -> ``qwen3_mobile_use``, Qwen2-VL -> ``qwen2_mobile_use``.
+Qwen3-VL -> ``qwen3_mobile_use``, Qwen2-VL -> ``qwen2_mobile_use``. Recipe codecs: ``ui_r1``, ``gui_r1``,
+``mobile_r1`` (the answer formats of those papers).
 """
 
 from __future__ import annotations
 
 from cua.codecs.base import Codec, Verb
 from cua.codecs.gui_r1 import GUI_R1
+from cua.codecs.mobile_r1 import MOBILE_R1
 from cua.codecs.qwen_computer_use import QWEN25_COMPUTER_USE
 from cua.codecs.qwen_mobile_use import QWEN2_MOBILE_USE, QWEN3_MOBILE_USE, QWEN25_MOBILE_USE
 from cua.codecs.ui_r1 import UI_R1
 from cua.errors import ConfigError
 
 CODECS: dict[str, Codec] = {
-    c.name: c for c in (QWEN25_MOBILE_USE, QWEN25_COMPUTER_USE, QWEN3_MOBILE_USE, QWEN2_MOBILE_USE, UI_R1, GUI_R1)
+    c.name: c for c in (
+        QWEN25_MOBILE_USE, QWEN25_COMPUTER_USE, QWEN3_MOBILE_USE, QWEN2_MOBILE_USE, UI_R1, GUI_R1, MOBILE_R1,
+    )
 }
 DEFAULT_CODECS: dict[str, str] = {
     "qwen2_vl": "qwen2_mobile_use", "qwen2_5_vl": "qwen25_mobile_use", "qwen3_vl": "qwen3_mobile_use",
