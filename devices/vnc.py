@@ -15,8 +15,15 @@ Contract:
   even when nothing changed - encoded once to PNG (compress level 1). Frames are device pixels; scale 1.
 - Input: pointer events at device pixels; ``Scroll`` is content direction (down = wheel button 5); keys are
   X keysyms (vncdotool's key names plus aliases), chords press in order and release in reverse; ``Type``
-  sends one keysym per character (Unicode keysyms for non-Latin-1), which x11vnc binds to spare keycodes
-  when started with ``-add_keysyms``; non-ASCII characters are paced by ``KEYSYM_SETTLE``.
+  sends one keysym per character (Unicode keysyms for non-Latin-1). A server started with ``-add_keysyms``
+  (x11vnc) binds a keysym missing from its keymap to a spare keycode *when the key event arrives* and
+  presses it at once, so the application gets the MappingNotify and the key press back to back and may
+  decode the press with its old keymap (the character is lost: issue 10). So the characters the keymap
+  may lack are bound first, by a lone key-release of each (x11vnc's keyboard() adds the keysym for a
+  release too; the X server drops a release of a key that is not down, so nothing reaches the
+  application), then the text is typed after ``KEYSYM_SETTLE`` seconds, once per ``Type`` whose keysyms
+  are new to this connection or may have been unbound (x11vnc drops its added keysyms after
+  ``KEYSYMS_KEPT`` seconds without key input).
 - ``Back`` / ``Home`` press ``back_key`` (alt+left) / ``home_key`` (super). No tools, no UI elements.
 """
 
@@ -25,7 +32,6 @@ from __future__ import annotations
 import concurrent.futures
 import io
 import os
-import re
 import socket
 import threading
 import time
@@ -49,7 +55,8 @@ PASSWORD_ENV = "CUA_VNC_PASSWORD"
 SCROLL_CLICKS = 5
 SWIPE_STEPS = 20
 PNG_LEVEL = 1
-KEYSYM_SETTLE = 0.12
+KEYSYM_SETTLE = 0.2
+KEYSYMS_KEPT = 5.0
 BACK_KEY, HOME_KEY = "alt+left", "super"
 KEY_ALIASES: dict[str, str] = {
     "backspace": "bsp", "pageup": "pgup", "pagedown": "pgdn", "page_up": "pgup", "page_down": "pgdn",
@@ -112,6 +119,8 @@ class VncDevice(ClosesOnExit):
         self._closed = False
         self._pending: set[concurrent.futures.Future] = set()
         self._gone = threading.Event()
+        self._bound: set[int] = set()
+        self._last_key = float("-inf")
         self._factory = VNCDoToolFactory()
         self._factory.password = password if password is not None else os.environ.get(PASSWORD_ENV)
         self._factory._disconnect_callbacks.append(self._on_lost)
@@ -220,22 +229,32 @@ class VncDevice(ClosesOnExit):
         return ActionResult(elapsed=time.perf_counter() - start)
 
     def _type(self, text: str, timeout: float | None) -> None:
-        """ASCII runs go in one batch; each other character alone, then KEYSYM_SETTLE seconds (the server
-        binds its keysym to a spare keycode on the fly, and clients lose keys pressed right after a remap)."""
-        for run in re.findall(r"[\x00-\x7f]+|[^\x00-\x7f]", text):
-            syms = text_symbols(run)
-            self._call(lambda p, syms=syms: [(p.keyEvent(k, down=True), p.keyEvent(k, down=False)) for k in syms],
-                       timeout, "type")
-            if not run.isascii():
-                time.sleep(KEYSYM_SETTLE)
+        """Bind the non-ASCII keysyms first (see the module docstring), then send every key in one batch."""
+        self._bind_keysyms(text_symbols("".join(c for c in text if not c.isascii())), timeout)
+        syms = text_symbols(text)
+        self._call(lambda p: [(p.keyEvent(k, down=True), p.keyEvent(k, down=False)) for k in syms], timeout, "type")
+        self._last_key = time.monotonic()
+
+    def _bind_keysyms(self, syms: list[int], timeout: float | None) -> None:
+        """Have the server bind ``syms`` by a lone release each; wait KEYSYM_SETTLE when a binding may be new."""
+        if not syms:
+            return
+        fresh = not self._bound.issuperset(syms) or time.monotonic() - self._last_key >= KEYSYMS_KEPT
+        self._call(lambda p: [p.keyEvent(k, down=False) for k in dict.fromkeys(syms)], timeout, "type")
+        self._bound.update(syms)
+        if fresh:
+            time.sleep(KEYSYM_SETTLE)
 
     def _keys(self, syms: list[int], timeout: float | None) -> None:
+        self._bind_keysyms([k for k in syms if 0x7F < k <= 0xFF or k >= 0x01000000], timeout)
+
         def press(p: Any) -> None:
             for k in syms:
                 p.keyEvent(k, down=True)
             for k in reversed(syms):
                 p.keyEvent(k, down=False)
         self._call(press, timeout, "key")
+        self._last_key = time.monotonic()
 
     def _swipe(self, action: Swipe, timeout: float | None) -> None:
         self._call(lambda p: p.mouseMove(action.x, action.y).mouseDown(1), timeout, "swipe")

@@ -67,6 +67,33 @@ def test_typing_reaches_the_entry(vnc: VncDevice, tk_app: TkApp) -> None:
         raise AssertionError(f"entry holds {tk_app.text()!r}, expected {text!r}") from None
 
 
+def test_new_keysyms_are_bound_before_any_key_press(vnc: VncDevice, tk_app: TkApp, x_server: XServer) -> None:
+    """Issue 10: x11vnc's -add_keysyms binds a missing keysym when its key arrives and presses it at once, so
+    the app could decode the press with its old keymap. The device binds first (a lone release: no event
+    reaches the app), waits, then types."""
+    from Xlib.display import Display
+
+    sent: list[tuple[int, bool]] = []
+    key_event = vnc.protocol.keyEvent
+    vnc.protocol.keyEvent = lambda key, down=1: (sent.append((key, bool(down))), key_event(key, down))[1]
+    vnc.execute(Click(x=300, y=25))
+    _ups(tk_app)
+    tk_app.clear()
+    vnc._bind_keysyms([0x10003A9], None)  # the Unicode keysym of Ω: not in the keymap
+    display = Display(x_server.display)
+    try:
+        assert display.keysym_to_keycode(0x10003A9), "the server did not bind the keysym"
+    finally:
+        display.close()
+    time.sleep(0.3)
+    assert tk_app.events("key") == [] and tk_app.text() == ""
+    sent.clear()
+    vnc.execute(Type(text="oï✓"))
+    first_press = next(i for i, (_, down) in enumerate(sent) if down)
+    assert {0xEF, 0x1002713} <= {key for key, down in sent[:first_press] if not down}
+    tk_app.wait_for(lambda ev: tk_app.text() == "oï✓")
+
+
 def test_chord_and_scroll(vnc: VncDevice, tk_app: TkApp) -> None:
     vnc.execute(Key(key="ctrl+c"))
     hit = tk_app.wait_for(lambda ev: [e for e in ev if e["ev"] == "key" and e["keysym"] == "c"])
