@@ -24,6 +24,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from cua.errors import ConfigError
+from cua.eval.live import DEFAULT_CALL_TIMEOUT, DEFAULT_RETRIES
 
 console = Console(highlight=False)
 EXIT_USAGE = 2
@@ -48,8 +49,8 @@ LIVE: dict[str, tuple[Any, Any]] = {
     "seed_start": (Optional[int], typer.Option(None, "--seed-start", help="First seed (default: 1000000).")),
     "max_steps": (Optional[int], typer.Option(None, "--max-steps", min=1, help="Step budget (default: each task's).")),
     "step_timeout": (Optional[float], typer.Option(None, "--step-timeout", min=0.0, help="Timeout of each device call (s).")),
-    "call_timeout": (float, typer.Option(120.0, "--call-timeout", min=1.0, help="A worker call past this kills the worker (s).")),
-    "retries": (int, typer.Option(2, "--retries", min=0, help="Retries of an episode after an infrastructure error.")),
+    "call_timeout": (float, typer.Option(DEFAULT_CALL_TIMEOUT, "--call-timeout", min=1.0, help="A worker call past this kills the worker (s).")),
+    "retries": (int, typer.Option(DEFAULT_RETRIES, "--retries", min=0, help="Retries of an episode after an infrastructure error.")),
     "backend": (str, typer.Option("process", "--backend", help="Pool backend: process or ray.")),
 }
 

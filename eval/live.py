@@ -28,7 +28,8 @@ from cua.eval.store import ResultStore
 
 EPISODES_DIR = "episodes"
 #: Evaluation seeds start here: ``cua eval sandbox --seeds N`` plays seeds HELD_OUT_SEED_START .. +N-1 of every
-#: template. Training and demonstrations draw seeds below it (:func:`is_training_seed`), so no evaluated world is trained on.
+#: template. Training and demonstrations draw seeds below it (:func:`is_training_seed`), so no evaluated world
+#: is trained on.
 HELD_OUT_SEED_START = 1_000_000
 DEFAULT_RETRIES = 2
 DEFAULT_CALL_TIMEOUT = 120.0

@@ -29,7 +29,6 @@ import functools
 import random
 import re
 import threading
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -74,11 +73,12 @@ REWARD_JS = "() => ({done: WOB_DONE_GLOBAL, reward: WOB_REWARD_GLOBAL, raw: WOB_
 
 def html_root() -> Path:
     """The ``html`` folder of the installed ``miniwob`` package; ConfigError naming the install when absent."""
-    try:
-        import miniwob
-    except ModuleNotFoundError:
-        raise ConfigError("MiniWoB++ needs the miniwob package: pip install 'cua[miniwob]'") from None
-    root = Path(miniwob.__file__).parent / "html"
+    import importlib.util
+
+    spec = importlib.util.find_spec("miniwob")  # located, not imported (its import registers gymnasium envs)
+    if spec is None or not spec.submodule_search_locations:
+        raise ConfigError("MiniWoB++ needs the miniwob package: pip install 'cua[miniwob]'")
+    root = Path(list(spec.submodule_search_locations)[0]) / "html"
     if not (root / "miniwob").is_dir():
         raise ConfigError(f"the miniwob package at {root.parent} ships no html/miniwob task pages")
     return root
@@ -89,21 +89,22 @@ def page_names() -> list[str]:
     return sorted(p.stem for p in (html_root() / "miniwob").glob("*.html"))
 
 
-class _Quiet(SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (the base class's name)
-        pass
-
-
 _server_lock = threading.Lock()
-_server: ThreadingHTTPServer | None = None
+_server: Any = None
 
 
 def serve() -> str:
     """The base URL of this process's MiniWoB page server (started on first use, a daemon thread)."""
     global _server
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    class Quiet(SimpleHTTPRequestHandler):
+        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (the base class's name)
+            pass
+
     with _server_lock:
         if _server is None:
-            handler = functools.partial(_Quiet, directory=str(html_root()))
+            handler = functools.partial(Quiet, directory=str(html_root()))
             _server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
             _server.daemon_threads = True
             threading.Thread(target=_server.serve_forever, name="miniwob-http", daemon=True).start()
