@@ -102,11 +102,14 @@ def policy_factory(policy: Optional[str], model_kwargs: dict[str, Any]) -> tuple
 def run_suite(suite: str, jobs: list[Any], *, policy: Optional[str], model_kwargs: dict[str, Any],
               options: Any, out: Optional[Path], meta: dict[str, Any]) -> None:
     """Play ``jobs``, write the report, print the table; exits 2 on a ConfigError."""
-    from cua.eval.live import run_live
+    from cua.eval.live import check_run_settings, run_live
     from cua.eval.live_report import write_live_report
 
     out = out or Path("runs") / f"eval-{suite}-{time.strftime('%Y%m%d-%H%M%S', time.gmtime())}"
     try:
+        check_run_settings(out, {"suite": suite, "policy": policy, **model_kwargs, "device": options.device,
+                                 "device_options": options.device_options, "max_steps": options.max_steps,
+                                 "step_timeout": options.step_timeout})
         factory, spec = policy_factory(policy, model_kwargs)
         console.print(escape(f"{suite}: {len(jobs)} episodes | policy {spec} | device {options.device} | "
                              f"{options.workers} worker(s) | out {out}"), style="dim")

@@ -27,6 +27,8 @@ from cua.errors import ConfigError
 from cua.eval.store import ResultStore
 
 EPISODES_DIR = "episodes"
+#: What a run measures (suite, policy, model options, device, budgets); a resume must measure the same.
+RUN_FILE = "run.json"
 #: Evaluation seeds start here: ``cua eval sandbox --seeds N`` plays seeds HELD_OUT_SEED_START .. +N-1 of every
 #: template. Training and demonstrations draw seeds below it (:func:`is_training_seed`), so no evaluated world
 #: is trained on.
@@ -155,6 +157,27 @@ def run_live(jobs: Sequence[Job], policy_factory: PolicyFactory, *, out_dir: str
                              on_result=on_result, max_retries=options.retries, max_steps=options.max_steps,
                              time_budget=budget, step_timeout=options.step_timeout)
         return list(store.records())
+
+
+def check_run_settings(out_dir: str | Path, settings: dict[str, Any]) -> None:
+    """Record ``settings`` in ``OUT/run.json``, or, resuming, refuse other settings (ConfigError naming them).
+
+    Episodes of one run folder are pooled into one report, so they must all come from the same settings.
+    """
+    import json
+
+    path = Path(out_dir) / RUN_FILE
+    settings = json.loads(json.dumps(settings, default=str))
+    if path.exists():
+        before = json.loads(path.read_text(encoding="utf-8"))
+        changed = sorted(k for k in set(before) | set(settings) if before.get(k) != settings.get(k))
+        if changed:
+            what = ", ".join(f"{k}: {before.get(k)!r} -> {settings.get(k)!r}" for k in changed)
+            raise ConfigError(f"{out_dir} holds a run with other settings ({what}); resume with the same "
+                              f"options or choose another --out")
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(settings, indent=2, sort_keys=True), encoding="utf-8")
 
 
 def _unique(jobs: Sequence[Job]) -> list[Job]:

@@ -54,6 +54,10 @@ def test_a_script_that_does_nothing_scores_zero(tmp_path: Path) -> None:
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["success_rate"] == 0.0 and metrics["episodes"] == 2 and metrics["infra_failure_rate"] == 0.0
     assert metrics["meta"]["seeds"] == [HELD_OUT_SEED_START]
+    # the run folder is bound to its settings: resuming it with another policy is refused before anything runs
+    other = CliRunner().invoke(app, ["sandbox", "--policy", "oracle", "--tasks", ",".join(TASKS), "--seeds", "1",
+                                     "--out", str(out)])
+    assert other.exit_code == 2 and "other settings" in other.output and "oracle" in other.output
 
 
 def test_held_out_seeds_are_not_training_seeds() -> None:
