@@ -119,7 +119,7 @@ def _pct(value: Any) -> str:
 
 
 def _num(value: Any) -> str:
-    return "-" if value is None else f"{value:g}"
+    return "-" if value is None else f"{value:.3g}"
 
 
 def _metric_rows(groups: dict[str, dict[str, Any]], label: str) -> str:
