@@ -2,26 +2,17 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from cua.actions import Action
-from cua.codecs._literal import parse_literal
+from cua.codecs._literal import tagged_literal
 from cua.codecs.base import Codec
 from cua.coords import Geometry
 from cua.errors import ActionParseError
 
-_ANSWER = re.compile(r"<answer>(.*?)</answer>", re.DOTALL)
-
-
 def answer_dict(text: str) -> dict[str, Any]:
     """The single action dict inside the one ``<answer>`` block (a list of one dict, or a bare dict)."""
-    if not isinstance(text, str):
-        raise ActionParseError(f"expected text, got {type(text).__name__}")
-    blocks = _ANSWER.findall(text)
-    if len(blocks) != 1:
-        raise ActionParseError(f"expected exactly one <answer>...</answer>, found {len(blocks)}")
-    value = parse_literal(blocks[0].strip())
+    value = tagged_literal(text, "answer")
     if isinstance(value, list):
         if len(value) != 1:
             raise ActionParseError(f"expected one action in the answer list, found {len(value)}")

@@ -130,3 +130,13 @@ def parse_literal(text: str) -> Any:
     if parser.i != len(text):
         raise parser.fail("unexpected text after the value")
     return value
+
+
+def tagged_literal(text: str, tag: str) -> Any:
+    """The literal inside the one ``<tag>...</tag>`` block of ``text`` (ActionParseError if none or several)."""
+    if not isinstance(text, str):
+        raise ActionParseError(f"expected text, got {type(text).__name__}")
+    blocks = re.findall(rf"<{tag}>(.*?)</{tag}>", text, re.DOTALL)
+    if len(blocks) != 1:
+        raise ActionParseError(f"expected exactly one <{tag}>...</{tag}>, found {len(blocks)}")
+    return parse_literal(blocks[0].strip())

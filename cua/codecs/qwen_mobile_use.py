@@ -34,7 +34,6 @@ default); ``qwen3_mobile_use`` uses [0, 1000] relative coordinates (factor 32, t
 from __future__ import annotations
 
 import json
-import re
 from typing import Any, Mapping, Sequence
 
 from cua.actions import (
@@ -42,25 +41,20 @@ from cua.actions import (
     scroll_to_swipe,
 )
 from cua.codecs import qwen_published as published
-from cua.codecs._literal import parse_literal
+from cua.codecs._literal import tagged_literal
 from cua.codecs.base import (
     Codec, Verb, build, frame_size, number, point_from_device, point_to_device, text_arg, unsupported,
 )
 from cua.coords import Frame, Geometry
 from cua.errors import ActionParseError
 
-_TOOL_CALL = re.compile(r"<tool_call>(.*?)</tool_call>", re.DOTALL)
 _BUTTONS = {"Back": Back, "Home": Home, "Menu": "menu", "Enter": "enter"}
 _KEY_BUTTONS = {"menu": "Menu", "enter": "Enter"}
 
+
 def extract_tool_call(text: str) -> tuple[str, Mapping[str, Any]]:
     """The one ``<tool_call>`` in ``text`` as ``(name, arguments)``; ActionParseError otherwise."""
-    if not isinstance(text, str):
-        raise ActionParseError(f"expected text, got {type(text).__name__}")
-    calls = _TOOL_CALL.findall(text)
-    if len(calls) != 1:
-        raise ActionParseError(f"expected exactly one <tool_call>...</tool_call>, found {len(calls)}")
-    obj = parse_literal(calls[0].strip())
+    obj = tagged_literal(text, "tool_call")
     if not isinstance(obj, dict) or not isinstance(obj.get("name"), str):
         raise ActionParseError("a tool call must be a JSON object with a string 'name'")
     args = obj.get("arguments", {})

@@ -66,35 +66,9 @@ MOBILE_USE_ACTIONS = {
 QWEN25_MOBILE_ACTIONS = ("key", "click", "long_press", "swipe", "type", "system_button", "open", "wait", "terminate")
 QWEN3_MOBILE_ACTIONS = ("click", "long_press", "swipe", "type", "answer", "system_button", "wait", "terminate")
 
-# Entries both published schemas share (the action's description and enum are filled in by ``parameters``).
-_ACTION = {"description": "The action to perform. The available actions are:\n{actions}", "enum": [], "type": "string"}
-_STATUS = {"description": "The status of the task. Required only by `action=terminate`.", "type": "string",
-           "enum": ["success", "failure"]}
-
-MOBILE_USE_PARAMETERS: dict[str, Any] = {
-    "properties": {
-        "action": _ACTION,
-        "coordinate": {
-            "description": "(x, y): The x (pixels from the left edge) and y (pixels from the top edge) coordinates to move the mouse to. Required only by `action=click`, `action=long_press`, and `action=swipe`.",  # noqa: E501
-            "type": "array",
-        },
-        "coordinate2": {
-            "description": "(x, y): The x (pixels from the left edge) and y (pixels from the top edge) coordinates to move the mouse to. Required only by `action=swipe`.",  # noqa: E501
-            "type": "array",
-        },
-        "text": {"description": "Required only by `action=key`, `action=type`, and `action=open`.", "type": "string"},
-        "time": {"description": "The seconds to wait. Required only by `action=long_press` and `action=wait`.",
-                 "type": "number"},
-        "button": {
-            "description": "Back means returning to the previous interface, Home means returning to the desktop, Menu means opening the application background menu, and Enter means pressing the enter. Required only by `action=system_button`",  # noqa: E501
-            "enum": ["Back", "Home", "Menu", "Enter"],
-            "type": "string",
-        },
-        "status": _STATUS,
-    },
-    "required": ["action"],
-    "type": "object",
-}
+# The published parameter schemas as the prompt prints them (the action's description and enum are filled in
+# by ``parameters``).
+MOBILE_USE_PARAMETERS: dict[str, Any] = json.loads(r'{"properties": {"action": {"description": "The action to perform. The available actions are:\n{actions}", "enum": [], "type": "string"}, "coordinate": {"description": "(x, y): The x (pixels from the left edge) and y (pixels from the top edge) coordinates to move the mouse to. Required only by `action=click`, `action=long_press`, and `action=swipe`.", "type": "array"}, "coordinate2": {"description": "(x, y): The x (pixels from the left edge) and y (pixels from the top edge) coordinates to move the mouse to. Required only by `action=swipe`.", "type": "array"}, "text": {"description": "Required only by `action=key`, `action=type`, and `action=open`.", "type": "string"}, "time": {"description": "The seconds to wait. Required only by `action=long_press` and `action=wait`.", "type": "number"}, "button": {"description": "Back means returning to the previous interface, Home means returning to the desktop, Menu means opening the application background menu, and Enter means pressing the enter. Required only by `action=system_button`", "enum": ["Back", "Home", "Menu", "Enter"], "type": "string"}, "status": {"description": "The status of the task. Required only by `action=terminate`.", "type": "string", "enum": ["success", "failure"]}}, "required": ["action"], "type": "object"}')  # noqa: E501
 QWEN3_TEXT_DESCRIPTION = "Required only by `action=type` and `action=answer`."
 
 COMPUTER_USE_DESCRIPTION = """Use a mouse and keyboard to interact with a computer, and take screenshots.
@@ -122,25 +96,7 @@ COMPUTER_USE_ACTIONS = {
 QWEN25_COMPUTER_ACTIONS = ("key", "type", "mouse_move", "left_click", "left_click_drag", "right_click", "middle_click",
                            "double_click", "scroll", "wait", "terminate")
 
-COMPUTER_USE_PARAMETERS: dict[str, Any] = {
-    "properties": {
-        "action": _ACTION,
-        "keys": {"description": "Required only by `action=key`.", "type": "array"},
-        "text": {"description": "Required only by `action=type`.", "type": "string"},
-        "coordinate": {
-            "description": "(x, y): The x (pixels from the left edge) and y (pixels from the top edge) coordinates to move the mouse to. Required only by `action=mouse_move` and `action=left_click_drag`.",  # noqa: E501
-            "type": "array",
-        },
-        "pixels": {
-            "description": "The amount of scrolling to perform. Positive values scroll up, negative values scroll down. Required only by `action=scroll`.",  # noqa: E501
-            "type": "number",
-        },
-        "time": {"description": "The seconds to wait. Required only by `action=wait`.", "type": "number"},
-        "status": _STATUS,
-    },
-    "required": ["action"],
-    "type": "object",
-}
+COMPUTER_USE_PARAMETERS: dict[str, Any] = json.loads(r'{"properties": {"action": {"description": "The action to perform. The available actions are:\n{actions}", "enum": [], "type": "string"}, "keys": {"description": "Required only by `action=key`.", "type": "array"}, "text": {"description": "Required only by `action=type`.", "type": "string"}, "coordinate": {"description": "(x, y): The x (pixels from the left edge) and y (pixels from the top edge) coordinates to move the mouse to. Required only by `action=mouse_move` and `action=left_click_drag`.", "type": "array"}, "pixels": {"description": "The amount of scrolling to perform. Positive values scroll up, negative values scroll down. Required only by `action=scroll`.", "type": "number"}, "time": {"description": "The seconds to wait. Required only by `action=wait`.", "type": "number"}, "status": {"description": "The status of the task. Required only by `action=terminate`.", "type": "string", "enum": ["success", "failure"]}}, "required": ["action"], "type": "object"}')  # noqa: E501
 
 QWEN3_RESPONSE_FORMAT = """
 
