@@ -61,7 +61,11 @@ class ProcessWorker:
                                 name=f"cua-pool-{tag}", daemon=True)
         self.proc.start()
         child.close()
-        self.info: dict[str, Any] = self._reply("boot", start_timeout)
+        try:
+            self.info: dict[str, Any] = self._reply("boot", start_timeout)
+        except BaseException:  # Ctrl-C while booting too
+            self.kill()
+            raise
 
     @property
     def alive(self) -> bool:
@@ -170,6 +174,17 @@ class _RemoteTask:
     def tear_down(self, device: Any) -> None:
         self._pool_env.call("tear_down")
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickles (and copies) as the task's own class, without the link to the worker."""
+        state = {k: v for k, v in self.__dict__.items() if k != "_pool_env"}
+        return _plain_task, (type(self).__bases__[1], state)
+
+
+def _plain_task(cls: type, state: dict[str, Any]) -> Any:
+    task = object.__new__(cls)
+    task.__dict__.update(state)
+    return task
+
 
 _REMOTE_CLASSES: dict[type, type] = {}
 
@@ -201,8 +216,12 @@ class PooledEnv:
     def _spawn(self) -> None:
         self._generation += 1
         tag = f"{self.pool.id}/{self.index}/{self._generation}"
-        self._worker = self.pool._new_worker(tag)
-        self.info = dict(self._worker.info)
+        worker = self.pool._new_worker(tag)
+        if self.pool.closed:  # closed while this worker booted: it must not outlive the pool
+            worker.close()
+            raise ConfigError("the pool is closed")
+        self._worker = worker
+        self.info = dict(worker.info)
 
     @property
     def alive(self) -> bool:

@@ -23,6 +23,8 @@ from cua.errors import ConfigError, DeviceDisconnected, DeviceTimeout
 
 #: Seconds a graceful ``close`` waits for the actor to close its device.
 CLOSE_TIMEOUT = 10.0
+#: Seconds to wait for a killed actor's process to exit before it is SIGKILLed.
+EXIT_WAIT = 5.0
 
 
 class _Actor:
@@ -123,15 +125,29 @@ class RayWorker:
         node = getattr(self, "node", None)
         return node is not None and node == self.ray.get_runtime_context().get_node_id()
 
-    def kill(self) -> None:
-        """Kill the actor; on this machine also its process and all it started (idempotent)."""
+    def kill(self, *, wait: bool = False) -> None:
+        """Kill the actor; on this machine also its process and all it started (idempotent).
+
+        ``wait``: give Ray a moment to end its worker process itself (after a graceful close).
+        """
         self.dead = True
         try:
             self.ray.kill(self.actor, no_restart=True)
         except Exception:  # already dead, or Ray is shutting down
             pass
+        pids: tuple[int, ...] = (self.pid,) if self._local() and self.pid is not None else ()
+        if wait and self._local() and self.pid is not None:
+            import psutil
+
+            try:  # let Ray end its worker first (a SIGKILL before that is logged as a crash)
+                psutil.Process(self.pid).wait(timeout=EXIT_WAIT)
+                pids = ()
+            except psutil.TimeoutExpired:
+                pass
+            except psutil.Error:
+                pids = ()
         # Tags are unique: sweeping this machine is harmless when the actor ran elsewhere.
-        kill_tagged(self.tag, pids=(self.pid,) if self._local() else ())
+        kill_tagged(self.tag, pids=pids)
 
     def close(self, timeout: float = CLOSE_TIMEOUT) -> None:
         """Close the device in the actor, then kill the actor."""
@@ -140,4 +156,4 @@ class RayWorker:
                 self.ray.get(self.actor.close.remote(), timeout=timeout)
             except Exception:  # a hung or dead actor is killed below
                 pass
-        self.kill()
+        self.kill(wait=True)

@@ -5,6 +5,7 @@ after an exception and after Ctrl-C (counted by the workers' environment tag and
 from __future__ import annotations
 
 import os
+import pickle
 import signal
 import subprocess
 import sys
@@ -77,6 +78,8 @@ def test_start_runs_the_task_in_the_worker_and_the_oracle_solves_it(pool: EnvPoo
         local.id, 3, local.params, local.goal, local.max_steps)
     assert env.device.spec == "sandbox" and (env.device.width, env.device.height) == (1080, 2400)
     assert task.is_successful(env.device) == 0.0  # judged in the worker, before anything was sent
+    plain = pickle.loads(pickle.dumps(task))  # pickles as the task's own class, without the worker link
+    assert type(plain) is MessagesSend and plain.params == task.params
     traj = run_episode(env.device, oracle(task), task=task, out_dir=tmp_path / "ep")
     assert traj.status == "terminated" and traj.success == 1.0
     assert (tmp_path / "ep" / "steps.jsonl").exists()

@@ -36,7 +36,9 @@ def ray_pool() -> Iterator[EnvPool]:
 def test_ray_pool_plays_oracle_episodes(ray_pool: EnvPool) -> None:
     assert all(env.pid != os.getpid() and env.device.spec == "sandbox" for env in ray_pool.slots)
     results = ray_pool.run([("apps_open", 2), ("messages_send", 1)], oracle)
-    assert [r.trajectory.success for r in results] == [1.0, 1.0] and {r.slot for r in results} == {0, 1}
+    steps = [[(s.action, s.error, s.info) for s in r.trajectory.steps] for r in results]
+    assert [r.trajectory.success for r in results] == [1.0, 1.0], steps
+    assert {r.slot for r in results} == {0, 1}
 
 
 def test_killed_actor_is_infra_error_then_retried(ray_pool: EnvPool) -> None:
