@@ -136,19 +136,28 @@ def test_device_timeout_carries_the_budget(pool: EnvPool) -> None:
 
 
 def test_retries_are_bounded_then_reported_as_infrastructure_failure(pool: EnvPool) -> None:
+    """Attempt 1: the worker process is killed; attempt 2: only its browser dies (the device's death, the worker
+    lives on). Both are infrastructure failures; after max_retries=1 the job is an infra failure."""
     env = pool.slots[1]
-    killed: list[int] = []
+    killed: list[tuple[int, list[str]]] = []
 
     def kill_every_time(step, traj) -> None:  # noqa: ANN001
-        if step.error_kind == "device":  # the step that found the worker dead
+        if step.error_kind == "device":  # the step that found the worker or its device dead
             return
-        killed.append(env.pid)
-        os.kill(env.pid, signal.SIGKILL)
+        if not killed:
+            killed.append((env.pid, ["worker"]))
+            os.kill(env.pid, signal.SIGKILL)
+        else:
+            browser = [p for p in tagged_processes(env.tag) if p.name().startswith("chrom")]
+            killed.append((env.pid, [p.name() for p in browser]))
+            for proc in browser:
+                proc.kill()
 
     result = play(env, Job("apps_open", 1), oracle, 1, {"on_step": kill_every_time})
     assert result.infra_failure and result.attempts == 2 and result.success is None
     assert result.trajectory.status == "infra_error" and "DeviceDisconnected" in result.trajectory.error
-    assert len(killed) == 2 and len(set(killed)) == 2 and not env.alive  # a fresh worker per attempt
+    assert len(killed) == 2 and killed[0][0] != killed[1][0] and "chromium" in killed[1][1], killed
+    assert not env.alive  # an infra error kills the worker; the slot's next attempt starts a fresh one
 
 
 def test_worker_hung_past_its_budget_is_killed(pool: EnvPool) -> None:
@@ -185,7 +194,7 @@ def test_boot_failure_raises_and_leaves_nothing() -> None:
         EnvPool("sandbox", size=1, device_options={"bogus": 1})
 
 
-CTRL_C_SCRIPT = textwrap.dedent("""
+PARENT_SCRIPT = textwrap.dedent("""
     import sys, time
     from cua.devices.pool import EnvPool
     if __name__ == "__main__":
@@ -195,16 +204,23 @@ CTRL_C_SCRIPT = textwrap.dedent("""
 """)
 
 
-def test_ctrl_c_closes_the_pool(tmp_path: Path) -> None:
-    script = tmp_path / "ctrl_c.py"
-    script.write_text(CTRL_C_SCRIPT)
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL], ids=["ctrl-c", "kill-9"])
+def test_parent_interrupted_or_killed_leaves_nothing(tmp_path: Path, sig: int) -> None:
+    """Ctrl-C: the parent's with-block closes the pool. kill -9: no code of the parent runs; each worker sees
+    its parent gone (its pipe closes; a busy worker's watchdog sees the new parent id) and ends its device."""
+    script = tmp_path / "parent.py"
+    script.write_text(PARENT_SCRIPT)
     proc = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
     try:
         pool_id, worker_pid = proc.stdout.readline().split()
         assert tagged_processes(pool_id + "/", prefix=True)
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(sig)
         assert proc.wait(timeout=30) != 0
     finally:
         if proc.poll() is None:
             proc.kill()
-    assert gone([int(worker_pid)]) and not tagged_processes(pool_id + "/", prefix=True)
+    assert gone([int(worker_pid)], timeout=15.0)
+    deadline = time.monotonic() + 10.0
+    while tagged_processes(pool_id + "/", prefix=True) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not tagged_processes(pool_id + "/", prefix=True)
