@@ -287,14 +287,22 @@ def action_from_dict(data: object) -> Action:
     extra = set(data) - names - {"action"}
     if extra:
         raise ActionParseError(f"{kind} does not take {sorted(extra)}; it takes {sorted(names)}")
+    return build_action(cls, {k: v for k, v in data.items() if k != "action"})
+
+
+def build_action(cls: type[ActionBase], fields: Mapping[str, Any], *, off_screen: bool = False) -> Action:
+    """``cls(**fields)``, every invalid value as ActionParseError (``bad <kind>: ...``); with ``off_screen`` a
+    negative point stays ActionOutOfBounds (a model pointed off the screen) instead of malformed data."""
     try:
-        return cls(**{k: v for k, v in data.items() if k != "action"})  # type: ignore[return-value]
+        return cls(**fields)  # type: ignore[return-value]
+    except ActionOutOfBounds as exc:
+        if off_screen:
+            raise
+        raise ActionParseError(f"bad {cls.kind}: {exc}") from None
     except ActionParseError:
         raise
-    except ActionError as exc:
-        raise ActionParseError(f"bad {kind}: {exc}") from None
-    except TypeError as exc:
-        raise ActionParseError(f"bad {kind}: {exc}") from None
+    except (ActionError, TypeError) as exc:
+        raise ActionParseError(f"bad {cls.kind}: {exc}") from None
 
 
 def action_to_dict(action: Action) -> dict[str, Any]:

@@ -21,9 +21,9 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
-from cua.actions import ACTION_TYPES, Action
+from cua.actions import ACTION_TYPES, Action, build_action
 from cua.coords import Frame, Geometry, from_device, to_device
-from cua.errors import ActionError, ActionOutOfBounds, ActionParseError, ActionUnsupported
+from cua.errors import ActionError, ActionParseError, ActionUnsupported
 
 if TYPE_CHECKING:  # pragma: no cover
     from PIL import Image
@@ -49,14 +49,7 @@ class Verb:
 
 def build(cls: type, **kwargs: Any) -> Action:
     """Construct an Action; bad values become ActionParseError (off-screen stays ActionOutOfBounds)."""
-    try:
-        return cls(**kwargs)
-    except ActionOutOfBounds:
-        raise
-    except ActionError as exc:
-        raise ActionParseError(f"bad {cls.kind}: {exc}") from None
-    except TypeError as exc:
-        raise ActionParseError(f"bad {cls.kind}: {exc}") from None
+    return build_action(cls, kwargs, off_screen=True)
 
 
 def number(value: object, what: str) -> float:
