@@ -79,24 +79,26 @@ def register(app: typer.Typer) -> None:
     app.command("compare")(compare)
 
 
-def policy_factory(policy: Optional[str], model_kwargs: dict[str, Any]) -> tuple[Callable[[Any], Any], str]:
-    """(factory task -> policy, spec). A model is built once and shared; oracle and scripts per episode."""
+def resolve_policy(policy: Optional[str], model_kwargs: dict[str, Any]) -> str:
+    """The policy spec, resolved and checked as ``cua run`` does (a script file is read now)."""
+    from cua.cli_run import RunOptions, resolve_policy_spec
+    from cua.policy import make_policy
+
+    spec = resolve_policy_spec(RunOptions(policy=policy, model_kwargs=model_kwargs))
+    if spec.partition(":")[0] == "script":
+        make_policy(spec)  # a missing or malformed script fails before any worker starts
+    return spec
+
+
+def policy_factory(spec: str, model_kwargs: dict[str, Any]) -> Callable[[Any], Any]:
+    """Task -> policy. A model is built once here and shared (:class:`SharedPolicy`); others per episode."""
     from cua.eval.live import SharedPolicy
     from cua.policy import make_policy
 
-    spec = policy or ("model" if model_kwargs.get("model") else None)
-    if spec is None:
-        raise ConfigError("choose a policy: --policy oracle|script:PATH, or --model ID_OR_PATH")
-    name = spec.partition(":")[0]
-    if name != "model" and model_kwargs:
-        flags = ", ".join("--" + k.replace("_", "-") for k in model_kwargs)
-        raise ConfigError(f"{flags} only apply to a model policy, not {spec!r}")
-    if name == "model":
+    if spec.partition(":")[0] == "model":
         shared = SharedPolicy(make_policy(spec, **model_kwargs))
-        return (lambda task: shared), spec
-    if name == "script":
-        make_policy(spec)  # validate the script file before any worker starts
-    return (lambda task: make_policy(spec, task=task)), spec
+        return lambda task: shared
+    return lambda task: make_policy(spec, task=task)
 
 
 def run_suite(suite: str, jobs: list[Any], *, policy: Optional[str], model_kwargs: dict[str, Any],
@@ -107,10 +109,11 @@ def run_suite(suite: str, jobs: list[Any], *, policy: Optional[str], model_kwarg
 
     out = out or Path("runs") / f"eval-{suite}-{time.strftime('%Y%m%d-%H%M%S', time.gmtime())}"
     try:
-        check_run_settings(out, {"suite": suite, "policy": policy, **model_kwargs, "device": options.device,
+        spec = resolve_policy(policy, model_kwargs)
+        check_run_settings(out, {"suite": suite, "policy": spec, **model_kwargs, "device": options.device,
                                  "device_options": options.device_options, "max_steps": options.max_steps,
                                  "step_timeout": options.step_timeout})
-        factory, spec = policy_factory(policy, model_kwargs)
+        factory = policy_factory(spec, model_kwargs)
         console.print(escape(f"{suite}: {len(jobs)} episodes | policy {spec} | device {options.device} | "
                              f"{options.workers} worker(s) | out {out}"), style="dim")
         start = time.monotonic()

@@ -32,7 +32,8 @@ import threading
 from pathlib import Path
 from typing import Any, ClassVar
 
-from cua.errors import ConfigError, DeviceError
+from cua.errors import ConfigError
+from cua.eval.web_task import PAGE_TIMEOUT, on_page, page_of
 from cua.task import TASKS, Task, register_task
 
 PREFIX = "miniwob."
@@ -42,7 +43,6 @@ VIEWPORT = "160x210@2"
 DEFAULT_MAX_TIME_MS = 10_000
 DEFAULT_STEPS = 10
 LONG_TASKS = {"guess-number": 30, "use-slider": 30, "choose-date": 30}
-LOAD_TIMEOUT = 30.0
 
 SYNAPSE48: tuple[str, ...] = (
     "book-flight", "choose-date", "click-button", "click-button-sequence", "click-checkboxes-large",
@@ -155,30 +155,21 @@ class MiniWoBTask(Task):
         return max_time_ms(self.page) / 1000.0
 
     def initialize(self, device: Any) -> None:
-        page = getattr(device, "page", None)
-        if page is None or not hasattr(page, "evaluate"):
-            raise ConfigError(f"task {self.id} runs on the web backend (--device {DEVICE}), not {device!r}")
-        url = f"{serve()}/miniwob/{self.page}.html"
-        try:
-            page.goto(url, timeout=LOAD_TIMEOUT * 1000)
-            page.wait_for_function(READY_JS, timeout=LOAD_TIMEOUT * 1000)
-            self.params["utterance"] = page.evaluate(START_JS, 0 if self.seed is None else self.seed)
-            page.wait_for_function("() => WOB_TASK_READY !== false", timeout=LOAD_TIMEOUT * 1000)
-        except DeviceError:
-            raise
-        except Exception as exc:  # Playwright's errors, mapped onto cua's device errors
-            from cua.devices.chromium import translate
+        page = page_of(device, self.id, f"--device {DEVICE}")
+        ms, url = PAGE_TIMEOUT * 1000, f"{serve()}/miniwob/{self.page}.html"
 
-            raise translate(exc, f"start MiniWoB++ page {self.page}", LOAD_TIMEOUT) from None
+        def start() -> None:
+            page.goto(url, timeout=ms)
+            page.wait_for_function(READY_JS, timeout=ms)
+            self.params["utterance"] = page.evaluate(START_JS, 0 if self.seed is None else self.seed)
+            page.wait_for_function("() => WOB_TASK_READY !== false", timeout=ms)
+
+        on_page(f"start MiniWoB++ page {self.page}", start)
 
     def reward(self, device: Any) -> dict[str, Any]:
         """The page's ``{done, reward (time-discounted), raw}``."""
-        try:
-            return dict(device.page.evaluate(REWARD_JS))
-        except Exception as exc:
-            from cua.devices.chromium import translate
-
-            raise translate(exc, f"read MiniWoB++ reward of {self.page}", LOAD_TIMEOUT) from None
+        page = page_of(device, self.id, f"--device {DEVICE}")
+        return dict(on_page(f"read MiniWoB++ reward of {self.page}", lambda: page.evaluate(REWARD_JS)))
 
     def is_successful(self, device: Any, answer: str | None = None) -> float:
         state = self.reward(device)

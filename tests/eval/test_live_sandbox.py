@@ -68,6 +68,10 @@ def test_bad_usage_exits_2(tmp_path: Path) -> None:
     runner = CliRunner()
     assert runner.invoke(app, ["sandbox", "--policy", "oracle", "--tasks", "nope"]).exit_code == 2
     assert runner.invoke(app, ["sandbox", "--tasks", "apps_open"]).exit_code == 2  # no policy
+    out = tmp_path / "run"
+    conflict = runner.invoke(app, ["sandbox", "--policy", "oracle", "--model", "m", "--out", str(out)])
+    assert conflict.exit_code == 2 and "--model" in conflict.output
+    assert not (out / "run.json").exists()  # a refused invocation does not bind the folder to its settings
 
 
 def _lines(path: Path) -> list[str]:
