@@ -165,9 +165,12 @@ def process_main(conn: Any, spec: str, options: dict[str, Any], tag: str, parent
     """Entry point of a process worker: boot the device, then serve calls on ``conn`` until close or EOF.
 
     The worker leaves the parent's session (a Ctrl-C in the terminal reaches the parent only; the parent
-    closes its workers) and exits when its parent dies.
+    closes its workers), exits when its parent dies, and on the way out closes its device and kills anything
+    left with its tag.
     """
     os.setsid()
+    # multiprocessing ends daemonic workers of an exiting parent with SIGTERM: close the device then too.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     threading.Thread(target=_watch_parent, args=(parent, tag), daemon=True).start()
     try:
         state = WorkerState(spec, options, tag)
@@ -185,8 +188,9 @@ def process_main(conn: Any, spec: str, options: dict[str, Any], tag: str, parent
                 break
             conn.send(state.call(method, args, kwargs))
     finally:
-        state.close()
         try:
+            state.close()
             conn.send(("ok", None))
-        except OSError:
+        except Exception:  # a broken device or a closed pipe; the sweep below still runs
             pass
+        kill_tagged(tag)  # whatever the device's close left behind

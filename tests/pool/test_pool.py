@@ -112,6 +112,7 @@ def _kill_at_step(env: PooledEnv, at: int = 1):  # noqa: ANN202
     return on_step, fired
 
 
+@pytest.mark.slow
 def test_worker_killed_mid_episode_is_infra_error_then_restarted_and_retried(pool: EnvPool) -> None:
     env = pool.slots[0]
     on_step, fired = _kill_at_step(env)
@@ -135,6 +136,7 @@ def test_device_timeout_carries_the_budget(pool: EnvPool) -> None:
     assert not env.alive  # left down: the next test's first attempt restarts it
 
 
+@pytest.mark.slow
 def test_retries_are_bounded_then_reported_as_infrastructure_failure(pool: EnvPool) -> None:
     """Attempt 1: the worker process is killed; attempt 2: only its browser dies (the device's death, the worker
     lives on). Both are infrastructure failures; after max_retries=1 the job is an infra failure."""
@@ -160,6 +162,7 @@ def test_retries_are_bounded_then_reported_as_infrastructure_failure(pool: EnvPo
     assert not env.alive  # an infra error kills the worker; the slot's next attempt starts a fresh one
 
 
+@pytest.mark.slow
 def test_worker_hung_past_its_budget_is_killed(pool: EnvPool) -> None:
     env = pool.slots[0]
     task = env.start("apps_open", seed=0)
@@ -204,6 +207,7 @@ PARENT_SCRIPT = textwrap.dedent("""
 """)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL], ids=["ctrl-c", "kill-9"])
 def test_parent_interrupted_or_killed_leaves_nothing(tmp_path: Path, sig: int) -> None:
     """Ctrl-C: the parent's with-block closes the pool. kill -9: no code of the parent runs; each worker sees

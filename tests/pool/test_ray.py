@@ -17,6 +17,8 @@ from cua.errors import DeviceTimeout
 from cua.policies.oracle import OraclePolicy
 from .test_pool import gone
 
+pytestmark = pytest.mark.slow  # a local Ray cluster starts in ~10-20 s on a loaded machine
+
 
 def oracle(task):  # noqa: ANN001, ANN201
     return OraclePolicy(task)
