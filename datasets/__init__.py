@@ -24,7 +24,9 @@ if __name__ == "datasets":
     _sys.modules[__name__] = _hf = _module_from_spec(_spec)
     _spec.loader.exec_module(_hf)
 else:
-    from cua.datasets import aitw, androidcontrol, gui_r1, screenspot, synthetic, trajectories, ui_r1  # noqa: F401
+    from cua.datasets import (  # noqa: F401
+        aitw, androidcontrol, gui_r1, oracle_demos, screenspot, synthetic, trajectories, ui_r1,
+    )
     from cua.datasets.base import ITERATORS, LOADERS, LoadStats, get_loader
     from cua.datasets.schema import COLUMNS, Episode, Sample, episodes, features, parse_action
 
