@@ -171,14 +171,16 @@ def turn_ppo_loss(logps: Any, old_logps: Any, advantages: Any, turn_ids: Any, ma
     - ``turn`` (Turn-PPO): one ratio per turn, the geometric mean of its token ratios (:func:`turn_log_ratios`),
       clipped per turn, applied to every token of the turn;
     - ``s`` (S-PPO) and ``st`` (ST-PPO): ``token`` / ``turn`` plus the clipping-bias correction, which
-      down-weights highly off-policy units. Our reading of it: a unit (token for ``s``, turn for ``st``) whose
-      ratio lies outside ``[1 - eps, 1 + eps]`` by ``b = |r - clip(r)|`` has its loss scaled by ``1 / (1 + b)``
-      (a constant for the gradient); units inside the trust region are untouched, so on-policy batches give
-      exactly ``token`` / ``turn``. The paper's exact normalisation could not be read here: check it before
-      publishing a comparison.
+      down-weights highly off-policy samples. The paper's clipping-bias term is
+      ``C = 1/|y| * sum over clipped tokens t of w_t * A_t`` (Lemma 4.2, as a secondary summary states it);
+      here each row (sample) gets ``c = 1/|y| * sum over its clipped tokens of |w_t * A_t|`` (``w`` the token
+      ratio for ``s``, the turn ratio for ``st``; a token is clipped when ``w`` lies outside
+      ``[1 - eps, 1 + eps]``) and its loss is divided by ``1 + c`` (a constant for the gradient). Rows without
+      clipping are untouched, so on-policy batches give exactly ``token`` / ``turn``. The paper text (Eq. 8)
+      could not be read here: check this normalisation against it before publishing a comparison.
 
     ``metrics``: ``clip_fraction`` (share of masked tokens whose ratio was clipped), ``ratio_mean``,
-    ``bias_mean`` (mean ``b`` over masked tokens).
+    ``bias_mean`` (mean ``c`` over rows).
     """
     import torch
 
@@ -193,11 +195,12 @@ def turn_ppo_loss(logps: Any, old_logps: Any, advantages: Any, turn_ids: Any, ma
     low, high = 1.0 - clip_eps, 1.0 + (clip_eps if clip_eps_high is None else clip_eps_high)
     clipped = ratio.clamp(low, high)
     surrogate = torch.minimum(ratio * advantages, clipped * advantages)
-    bias = (ratio - clipped).abs().detach()
+    was_clipped = (ratio != clipped).to(m.dtype).detach() * m
+    bias = (was_clipped * (ratio * advantages).abs().detach()).sum(dim=1) / m.sum(dim=1).clamp(min=1.0)
     if variant in ("s", "st"):
-        surrogate = surrogate / (1.0 + bias)
+        surrogate = surrogate / (1.0 + bias).unsqueeze(1)
     denom = m.sum().clamp(min=1.0)
     loss = -(surrogate * m).sum() / denom
-    metrics = {"clip_fraction": float(((bias > 0).to(m.dtype) * m).sum() / denom),
-               "ratio_mean": float((ratio.detach() * m).sum() / denom), "bias_mean": float((bias * m).sum() / denom)}
+    metrics = {"clip_fraction": float(was_clipped.sum() / denom),
+               "ratio_mean": float((ratio.detach() * m).sum() / denom), "bias_mean": float(bias.mean())}
     return loss, metrics

@@ -98,22 +98,40 @@ def test_turn_ratio_is_the_geometric_mean_of_the_turn():
 # Positive advantage 1, eps 0.2.
 #   token: ratios 1.69, 1, 0.81, 1 -> min(r, clip r) = 1.2, 1, 0.81, 1 -> loss -4.01 / 4; token 0 off by 0.49.
 #   turn:  ratios 1.3, 1.3, 0.9, 0.9 -> 1.2, 1.2, 0.9, 0.9 -> loss -4.2 / 4; turn 0 off by 0.1.
-#   s:     token 0 scaled 1 / 1.49 -> (1.2 / 1.49 + 2.81) / 4.   st: turn 0 scaled 1 / 1.1 -> (2.4 / 1.1 + 1.8) / 4.
+#   Clipping bias of the row, c = (sum over clipped tokens of |w A|) / 4: s 1.69 / 4, st (1.3 + 1.3) / 4;
+#   s and st divide the row's loss by 1 + c.
 # Negative advantage -1: min(-r, -clip r) = -max(r, clip r).
-#   token: -1.69, -1, -0.81, -1 -> loss 4.5 / 4;   s: token 0 -1.69 / 1.49 -> (1.69 / 1.49 + 2.81) / 4.
-@pytest.mark.parametrize("variant,advantage,loss,clip_fraction", [
-    ("token", 1.0, -4.01 / 4, 0.25),
-    ("turn", 1.0, -4.2 / 4, 0.5),
-    ("s", 1.0, -(1.2 / 1.49 + 2.81) / 4, 0.25),
-    ("st", 1.0, -(2.4 / 1.1 + 1.8) / 4, 0.5),
-    ("token", -1.0, 4.5 / 4, 0.25),
-    ("s", -1.0, (1.69 / 1.49 + 2.81) / 4, 0.25),
-    ("st", -1.0, (2 * 1.3 / 1.1 + 1.8) / 4, 0.5),
+#   token: -1.69, -1, -0.81, -1 -> loss 4.5 / 4;   turn: -1.3, -1.3, -0.9, -0.9 -> loss 4.4 / 4.
+S_BIAS, ST_BIAS = 1.69 / 4, 2.6 / 4
+
+
+@pytest.mark.parametrize("variant,advantage,loss,clip_fraction,bias", [
+    ("token", 1.0, -4.01 / 4, 0.25, S_BIAS),
+    ("turn", 1.0, -4.2 / 4, 0.5, ST_BIAS),
+    ("s", 1.0, -4.01 / 4 / (1 + S_BIAS), 0.25, S_BIAS),
+    ("st", 1.0, -4.2 / 4 / (1 + ST_BIAS), 0.5, ST_BIAS),
+    ("token", -1.0, 4.5 / 4, 0.25, S_BIAS),
+    ("s", -1.0, 4.5 / 4 / (1 + S_BIAS), 0.25, S_BIAS),
+    ("st", -1.0, 4.4 / 4 / (1 + ST_BIAS), 0.5, ST_BIAS),
 ])
-def test_ppo_variants_by_hand(variant, advantage, loss, clip_fraction):
+def test_ppo_variants_by_hand(variant, advantage, loss, clip_fraction, bias):
     got, metrics = turn_ppo_loss(*_case(advantage), variant=variant)
     assert float(got.detach()) == pytest.approx(loss, abs=1e-9)
     assert metrics["clip_fraction"] == pytest.approx(clip_fraction)
+    assert metrics["bias_mean"] == pytest.approx(bias)
+
+
+def test_correction_is_per_row():
+    import torch
+
+    # Row 0 is the off-policy case above (A = 1); row 1 is on policy (ratios 1, A = 2): row 1 keeps its weight.
+    logps, old, _, turns, mask = _case(1.0)
+    logps = torch.cat([logps.detach(), old])
+    old, turns, mask = torch.cat([old, old]), torch.cat([turns, turns]), torch.cat([mask, mask])
+    got, metrics = turn_ppo_loss(logps, old, torch.tensor([1.0, 2.0], dtype=torch.float64), turns, mask,
+                                 variant="st")
+    assert float(got) == pytest.approx(-(4.2 / (1 + ST_BIAS) + 4 * 2.0) / 8)
+    assert metrics["bias_mean"] == pytest.approx(ST_BIAS / 2)
 
 
 def test_turn_gradient_is_shared_within_a_turn_and_zero_outside_the_mask():
