@@ -33,7 +33,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, ClassVar, Sequence
 
 from cua.actions import Action, Click
-from cua.errors import ConfigError, DeviceError
+from cua.errors import ConfigError
+from cua.eval.web_task import PAGE_TIMEOUT, on_page, page_of
 from cua.task import TASKS, Task, register_task
 
 PREFIX = "button_chain."
@@ -43,7 +44,6 @@ VIEWPORT = "224x224"
 SIZE = (224, 224)
 LENGTHS: tuple[int, ...] = (1, 2, 3, 4, 6, 8)
 TARGET_SCALE = 1.25
-LOAD_TIMEOUT = 30.0
 BACKGROUND = (245, 245, 245)
 TARGET_FILL = (30, 110, 230)
 TARGET_EDGE = (10, 40, 100)
@@ -175,31 +175,17 @@ class ButtonChainTask(Task):
         return list(self.params["screens"][stage]["target"])
 
     def initialize(self, device: Any) -> None:
-        page = getattr(device, "page", None)
-        if page is None or not hasattr(page, "evaluate"):
-            raise ConfigError(f"task {self.id} runs on the web backend (--device {DEVICE} with viewport "
-                              f"{VIEWPORT}), not {device!r}")
+        page = page_of(device, self.id, f"--device {DEVICE} with viewport {VIEWPORT}")
         if (getattr(device, "width", None), getattr(device, "height", None)) != SIZE:
             raise ConfigError(f"task {self.id} needs a {SIZE[0]}x{SIZE[1]} screen (viewport {VIEWPORT}), got "
                               f"{getattr(device, 'width', '?')}x{getattr(device, 'height', '?')}")
-        try:
-            page.goto(serve(), timeout=LOAD_TIMEOUT * 1000)
-            page.evaluate(START_JS, self.params["screens"])
-        except DeviceError:
-            raise
-        except Exception as exc:  # Playwright's errors, mapped onto cua's device errors
-            from cua.devices.chromium import translate
-
-            raise translate(exc, f"start {self.id}", LOAD_TIMEOUT) from None
+        on_page(f"start {self.id}", lambda: (page.goto(serve(), timeout=PAGE_TIMEOUT * 1000),
+                                             page.evaluate(START_JS, self.params["screens"])))
 
     def state(self, device: Any) -> dict[str, Any]:
         """The page's ``{stage, steps, wrong, clicks, ready}``."""
-        try:
-            return dict(device.page.evaluate(STATE_JS))
-        except Exception as exc:
-            from cua.devices.chromium import translate
-
-            raise translate(exc, f"read the state of {self.id}", LOAD_TIMEOUT) from None
+        page = page_of(device, self.id, f"--device {DEVICE}")
+        return dict(on_page(f"read the state of {self.id}", lambda: page.evaluate(STATE_JS)))
 
     def is_successful(self, device: Any, answer: str | None = None) -> float:
         state = self.state(device)
@@ -234,6 +220,16 @@ def register_all() -> list[str]:
                 globals()[name] = cls
                 register_task(cls)
             ids.append(tid)
+    return ids
+
+
+def resolve_tasks(spec: str | None) -> list[str]:
+    """Task ids from ``--tasks`` (comma-separated; default ``button_chain.2``); ConfigError for others."""
+    ids = [t.strip() for t in (spec or task_id(2)).split(",") if t.strip()]
+    known = register_all()
+    unknown = [t for t in ids if t not in known]
+    if unknown or not ids:
+        raise ConfigError(f"unknown button_chain task(s) {unknown}; known: {', '.join(known)}")
     return ids
 
 

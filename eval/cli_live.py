@@ -76,6 +76,7 @@ def register(app: typer.Typer) -> None:
     """Add the live commands to ``cua eval``."""
     app.command("sandbox")(sandbox)
     app.command("miniwob")(miniwob)
+    app.command("button-chain")(button_chain)
     app.command("compare")(compare)
 
 
@@ -181,10 +182,11 @@ def play_suite(suite: str, task_ids: Callable[[], list[str]], live: dict[str, An
 @live_command
 def sandbox(
     tasks: Optional[str] = typer.Option(None, "--tasks", help="Comma-separated task ids (default: every sandbox template)."),
-    device: str = typer.Option("sandbox", "--device", "-d", help="A device spec whose screen is the sandbox phone."),
+    device: str = typer.Option("sandbox", "--device", "-d",
+                               help="sandbox, sandbox+web or sandbox+desktop[:DISPLAY]: the sandbox phone's screen."),
     live: Optional[dict[str, Any]] = None,
 ) -> None:
-    """Every sandbox template on held-out seeds, through a pool of sandbox phones."""
+    """Every sandbox template on held-out seeds, through a pool of sandbox phones (web or desktop screens)."""
 
     def task_ids() -> list[str]:
         from cua.cli_run import task_ids_for
@@ -215,6 +217,19 @@ def miniwob(
 
     play_suite("miniwob", task_ids, live or {}, device=device, device_options={"viewport": viewport},
                use_task_time_limit=True, meta={"task_list": tasks or "synapse48"})
+
+
+@live_command
+def button_chain(
+    tasks: Optional[str] = typer.Option(None, "--tasks", help="Comma-separated ids (default button_chain.2)."),
+    live: Optional[dict[str, Any]] = None,
+) -> None:
+    """button_chain screens (issue 12's learning-proof tasks) on the web backend at 224x224; grid8 models."""
+    from cua.eval import button_chain as bc
+    from cua.train import grid_codec  # noqa: F401  (registers the grid8 codec the proof's models answer in)
+
+    play_suite("button_chain", lambda: bc.resolve_tasks(tasks), live or {}, device=bc.DEVICE,
+               device_options={"viewport": bc.VIEWPORT})
 
 
 def compare(

@@ -79,7 +79,7 @@ def test_targets_are_large_enough_for_the_grid8_answer_to_hit():
     codec = get_codec("grid8")
     geometry = Geometry.for_screen(224, 224, factor=32, min_pixels=65536, max_pixels=65536)
     rng = random.Random(0)
-    for seed in rng.sample(range(100_000), 200):
+    for seed in rng.sample(range(100_000), 60):
         for screen in get_task("button_chain.2").from_seed(seed).params["screens"]:
             x1, y1, x2, y2 = screen["target"]
             assert x2 - x1 >= 30 and y2 - y1 >= 30
@@ -178,3 +178,18 @@ def test_oracle_demos_refuse_held_out_seeds_for_training():
     with pytest.raises(ConfigError, match="held-out"):
         _seeds(10, 999_995, held_out=False)
     assert _seeds(2, 0, held_out=True) == [1_000_000, 1_000_001]
+
+
+@pytest.mark.slow
+def test_cua_eval_button_chain_oracle_and_bad_task(tmp_path):
+    from typer.testing import CliRunner
+
+    from cua.eval.cli import app
+
+    result = CliRunner().invoke(app, ["button-chain", "--policy", "oracle", "--tasks", "button_chain.2",
+                                      "--seeds", "2", "--out", str(tmp_path / "run")])
+    assert result.exit_code == 0, result.output
+    records = [json.loads(line) for line in (tmp_path / "run" / "results.jsonl").read_text().splitlines()]
+    assert [(r["task"], r["seed"], r["success"]) for r in records] == [
+        ("button_chain.2", 1_000_000, True), ("button_chain.2", 1_000_001, True)]
+    assert CliRunner().invoke(app, ["button-chain", "--policy", "oracle", "--tasks", "apps_open"]).exit_code == 2
