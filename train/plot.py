@@ -1,7 +1,8 @@
 """``cua plot RUN_DIR``: draw a run's ``metrics.jsonl`` to PNG (matplotlib, Agg backend, no display needed).
 
 One figure, one panel per metric that the run logged (loss, reward, per-function rewards, KL, completion length,
-grad norm, learning rate, eval metrics), x = the global step across stages (stage boundaries as dashed lines).
+grad norm, learning rate, eval metrics; online stages: episode success, reward, lost episodes and each task's
+curriculum success), x = the global step across stages (stage boundaries as dashed lines).
 """
 
 from __future__ import annotations
@@ -14,8 +15,14 @@ from cua.train.callbacks import read_metrics
 
 PANELS: tuple[str, ...] = ("loss", "reward", "kl", "completions/mean_length", "grad_norm", "learning_rate",
                            "mean_token_accuracy", "entropy")
+#: Online stages (cua.train.online): episode success / reward / lost episodes, and each task's curriculum success.
+ONLINE_PANELS: tuple[str, ...] = ("online/success", "online/episode_reward", "online/lost_episodes")
 PLOT_FILE = "metrics.png"
 SKIP = frozenset({"eval/n", "eval/seconds", "eval/chance", "eval/random_button"})
+
+
+def _online(key: str) -> bool:
+    return key in ONLINE_PANELS or (key.startswith("curriculum/") and key.endswith("/success"))
 
 
 def _series(records: list[dict[str, Any]]) -> tuple[dict[str, tuple[list[float], list[float]]], list[tuple[str, float]]]:
@@ -35,7 +42,7 @@ def _series(records: list[dict[str, Any]]) -> tuple[dict[str, tuple[list[float],
                 continue
             if key in SKIP or key.endswith("/std"):
                 continue
-            if key in PANELS or key.startswith(("rewards/", "eval/", "eval_")):
+            if key in PANELS or key.startswith(("rewards/", "eval/", "eval_")) or _online(key):
                 xs, ys = series.setdefault(key, ([], []))
                 xs.append(x)
                 ys.append(float(value))

@@ -37,11 +37,21 @@ def build_tiny_base(spec: ModelSpec, folder: Path) -> Path:
     """Save the recipe's tiny model (with ``tiny_overrides`` on its text config) into ``folder``, once."""
     if (folder / "config.json").is_file():
         return folder
+    import os
+    import shutil
+
     from cua.models.tiny import save_tiny
 
-    save_tiny(spec.tiny, folder, seed=spec.seed)
+    # Built aside and renamed into place (atomic): several processes (torchrun ranks) may build it at once;
+    # the first rename wins, the others drop their identical copy and load the complete folder.
+    tmp = folder.with_name(f"{folder.name}.tmp-{os.getpid()}")
+    save_tiny(spec.tiny, tmp, seed=spec.seed)
     if spec.tiny_overrides:
-        _reinit_with(folder, dict(spec.tiny_overrides), spec.seed)
+        _reinit_with(tmp, dict(spec.tiny_overrides), spec.seed)
+    try:
+        os.rename(tmp, folder)
+    except OSError:
+        shutil.rmtree(tmp, ignore_errors=True)
     return folder
 
 
@@ -163,8 +173,10 @@ def _eval_sets(recipe: Recipe, codec: Codec, pixels: Pixels, stages: list[Any]
 def _eval_rows(sources: list[Any], codec: Codec, pixels: Pixels, seed: int) -> list[dict[str, Any]] | None:
     if not sources:
         return None
+    import datasets as hf
+
     data = stage_dataset(sources, codec, pixels, with_completion=False, seed=seed + 1)
-    rows = [dict(r) for r in data]
+    rows = [dict(r) for r in data.cast_column("images", hf.List(hf.Image(decode=False)))]  # PNG bytes, not pixels
     if any(not r.get("bbox") or len(r["bbox"]) != 4 for r in rows):
         raise ConfigError("eval_data rows need a bbox (click-in-box accuracy); use a grounding source")
     return rows
@@ -221,4 +233,6 @@ def _online_plan(stage: Any) -> tuple[Any, Any]:
         from cua.task import get_task
 
         get_task(task_id)
-    return online_dataset(max_steps, 2), [task_reward(stage.online).reward_fn("task")]
+    rows = max(2, int(stage.trl.get("per_device_train_batch_size", 2))) * int(
+        stage.trl.get("gradient_accumulation_steps", 1))
+    return online_dataset(max_steps, rows * 2), [task_reward(stage.online).reward_fn("task")]

@@ -99,9 +99,20 @@ def freeze_vision(model: Any) -> int:
 
 
 def last_checkpoint(stage_dir: Path) -> Path | None:
-    """The highest ``checkpoint-N`` folder that holds a trainer state, or None."""
-    found = [p for p in stage_dir.glob("checkpoint-*") if (p / "trainer_state.json").is_file()]
+    """The highest ``checkpoint-N`` folder whose trainer state is complete (a run killed while writing it
+    leaves it empty or truncated: that checkpoint is skipped), or None."""
+    found = [p for p in stage_dir.glob("checkpoint-*") if _complete_state(p / "trainer_state.json")]
     return max(found, key=lambda p: int(p.name.split("-")[-1])) if found else None
+
+
+def _complete_state(path: Path) -> bool:
+    import json
+
+    try:
+        json.loads(path.read_text())
+    except (OSError, ValueError):
+        return False
+    return True
 
 
 def run_stage(

@@ -55,6 +55,12 @@ def test_online_stage_trains_on_live_turns_and_checkpoints_its_state(tmp_path: P
     # each turn's forward pass sees its own screenshot: one image per turn, its tokens in the recorded prompt
     assert batch["num_images"] == [1] * 8 and batch["image_grid_thw"].shape[0] == 8
     assert int((batch["mm_token_type_ids"] == 1).sum()) == int(batch["image_grid_thw"].prod(-1).sum()) // 4
+    from cua.train.callbacks import read_metrics
+    from cua.train.plot import _series, plot_run
+
+    drawn = _series(read_metrics(tmp_path / "run"))[0]
+    assert {"online/success", "curriculum/buttons_two/success", "curriculum/buttons_two_hard/success"} <= set(drawn)
+    assert plot_run(tmp_path / "run").stat().st_size > 1000
     state = json.loads((tmp_path / "run" / "online" / "checkpoint-2" / "cua_online_state.json").read_text())
     assert sum(state["curriculum"]["plays"].values()) == 4
     assert state["replay"]["size"] == 8
