@@ -100,8 +100,13 @@ class WorkerState:
             return "err", _picklable(exc)
 
     def do_info(self) -> dict[str, Any]:
+        """The device's static facts the parent's proxy mirrors, with its tools' specs (the calls run here)."""
         names = ("spec", "width", "height", "scale", "simulated")
-        return {name: getattr(self.device, name) for name in names if hasattr(self.device, name)}
+        info = {name: getattr(self.device, name) for name in names if hasattr(self.device, name)}
+        tools = getattr(self.device, "tools", None)
+        if tools is not None and hasattr(tools, "specs"):
+            info["tool_specs"] = tuple(tools.specs())
+        return info
 
     def do_observe(self, **kw: Any) -> Any:
         return self.device.observe(**kw)

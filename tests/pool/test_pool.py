@@ -17,6 +17,7 @@ from typing import Iterator
 import psutil
 import pytest
 
+from cua.actions import ToolCall
 from cua.agent import run_episode
 from cua.devices.pool import EnvPool, Job, PooledEnv
 from cua.devices.pool_run import play
@@ -77,6 +78,9 @@ def test_start_runs_the_task_in_the_worker_and_the_oracle_solves_it(pool: EnvPoo
     assert isinstance(task, MessagesSend) and (task.id, task.seed, task.params, task.goal, task.max_steps) == (
         local.id, 3, local.params, local.goal, local.max_steps)
     assert env.device.spec == "sandbox" and (env.device.width, env.device.height) == (1080, 2400)
+    assert "search_contacts" in env.device.tools and env.device.simulated  # a tool call runs in the worker:
+    found = env.device.execute(ToolCall(name="search_contacts", arguments={"query": task.params["name"]})).output
+    assert [c["name"] for c in found] == [task.params["name"]]
     assert task.is_successful(env.device) == 0.0  # judged in the worker, before anything was sent
     plain = pickle.loads(pickle.dumps(task))  # pickles as the task's own class, without the worker link
     assert type(plain) is MessagesSend and plain.params == task.params
