@@ -54,6 +54,7 @@ def test_play_held_out_scores_by_the_task_checker(slots):
     assert play_held_out(ReadsTarget(wrong=True), jobs, slots)["eval/live_success"] == 0.0
 
 
+@pytest.mark.slow
 def test_callback_with_the_trainer_model_logs_and_stops(tmp_path, slots, tiny_model):
     model, processor = tiny_model
     model.train()
