@@ -26,7 +26,7 @@ from __future__ import annotations
 import json
 from typing import Any, Sequence
 
-from cua.actions import Action, ToolCall
+from cua.actions import Action
 from cua.codecs import qwen_published as published
 from cua.codecs.qwen_mobile_use import QwenMobileUse, render_tool_call
 from cua.coords import Geometry
@@ -66,10 +66,7 @@ class MobileR1(QwenMobileUse):
         return out
 
     def format(self, action: Action, geometry: Geometry) -> str:
-        if isinstance(action, ToolCall):
-            name, args = action.name, dict(action.arguments)
-        else:
-            name, args = self.function, self.arguments(action, geometry)
+        name, args = self.call(action, geometry)
         kind = args.get("action", name)
         step = " ".join([str(kind), *(json.dumps(v, ensure_ascii=False) for k, v in args.items() if k != "action")])
         return (f"<think>\nThe next step is {kind}.\n</think><action>\n{step}\n</action>"

@@ -116,16 +116,19 @@ class QwenFunctionCallCodec(Codec):
             return {"action": "answer", "text": action.text}
         raise unsupported(self.name, action)
 
+    def call(self, action: Action, geometry: Geometry) -> tuple[str, dict[str, Any]]:
+        """``(function name, arguments)`` of the call that performs ``action``."""
+        if isinstance(action, ToolCall):
+            return action.name, dict(action.arguments)
+        return self.function, self.arguments(action, geometry)
+
     def answer_payload(self, action: Action, geometry: Geometry) -> str:
         """The call as JSON, ``{"name": ..., "arguments": {...}}`` (the cookbook's history steps)."""
-        if isinstance(action, ToolCall):
-            return json.dumps({"name": action.name, "arguments": dict(action.arguments)}, ensure_ascii=False)
-        return json.dumps({"name": self.function, "arguments": self.arguments(action, geometry)}, ensure_ascii=False)
+        name, args = self.call(action, geometry)
+        return json.dumps({"name": name, "arguments": args}, ensure_ascii=False)
 
     def format(self, action: Action, geometry: Geometry) -> str:
-        if isinstance(action, ToolCall):
-            return render_tool_call(action.name, action.arguments)
-        return render_tool_call(self.function, self.arguments(action, geometry))
+        return render_tool_call(*self.call(action, geometry))
 
     def parse(self, text: str, geometry: Geometry) -> Action:
         name, args = extract_tool_call(text)
