@@ -35,12 +35,10 @@ import socket
 import time
 from typing import Any, Sequence
 
-from cua.actions import (
-    Action, Answer, Back, Click, Home, Key, LongPress, OpenApp, Scroll, Swipe, Terminate, ToolCall, Type, Wait,
-    check_bounds, scroll_to_swipe,
-)
+from cua.actions import Action, Back, Click, Home, Key, LongPress, OpenApp, Scroll, Swipe, Type, scroll_to_swipe
 from cua.device import ActionResult, ClosesOnExit
 from cua.devices import adb_input as ai
+from cua.devices.prelude import run_action, unsupported
 from cua.devices.registry import EMULATOR, HOST_PORT, register
 from cua.errors import (
     ActionError, ConfigError, DeviceDisconnected, DeviceError, DeviceTimeout, ScreenshotError,
@@ -241,16 +239,11 @@ class AndroidDevice(ClosesOnExit):
         """Perform ``action`` (device pixels) with one input command; never retried after delivery."""
         if self._closed:
             raise DeviceDisconnected(f"{action.kind}: {self.spec} is closed")
-        check_bounds(action, self.width, self.height)
-        start = time.perf_counter()
-        if isinstance(action, ToolCall):
-            return ActionResult(output=self.tools.call(action.name, action.arguments),
-                                elapsed=time.perf_counter() - start)
-        if isinstance(action, Wait):
-            time.sleep(action.seconds)
-        elif not isinstance(action, (Answer, Terminate)):
-            self.shell(self._argv(action), timeout=timeout)
-        return ActionResult(elapsed=time.perf_counter() - start)
+        return run_action(action, (self.width, self.height), lambda a: self._input(a, timeout), tools=self.tools,
+                          device=self.spec)
+
+    def _input(self, action: Action, timeout: float | None) -> None:
+        self.shell(self._argv(action), timeout=timeout)
 
     def _argv(self, action: Action) -> list[str]:
         if isinstance(action, Click):
@@ -268,7 +261,7 @@ class AndroidDevice(ClosesOnExit):
         if isinstance(action, OpenApp):
             package = ai.resolve_label(action.app, self.list_apps())
             return ["monkey", "-p", package, "-c", "android.intent.category.LAUNCHER", "1"]
-        raise ActionError(f"the Android backend cannot perform {action.kind}")
+        raise unsupported(action, self.spec)
 
     def has_adb_keyboard(self) -> bool:
         if self._ime is None:

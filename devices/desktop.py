@@ -31,14 +31,13 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
-from cua.actions import (
-    Action, Answer, Back, Click, Home, Key, LongPress, OpenApp, Scroll, Swipe, Terminate, ToolCall, Type, Wait,
-    check_bounds,
-)
+from cua.actions import Action, Back, Click, Home, Key, LongPress, OpenApp, Scroll, Swipe, Type
 from cua.device import ActionResult, ClosesOnExit
 from cua.errors import ActionDenied, ActionError, ConfigError, CuaError, DeviceDisconnected, DeviceError
 from cua.devices import x11
 from cua.devices.desktop_tools import AppLauncher, Workspace
+from cua.devices.keys import PYAUTOGUI, is_plain_ascii, spell, text_runs
+from cua.devices.prelude import run_action, unsupported
 from cua.devices.registry import register
 from cua.observation import Observation
 from cua.tools import ToolRegistry
@@ -48,12 +47,6 @@ SCROLL_CLICKS = 5
 PNG_LEVEL = 1
 BACK_KEY = "alt+left"
 HOME_KEY = "super"
-KEY_ALIASES: dict[str, str] = {
-    "control": "ctrl", "cmd": "winleft", "super": "winleft", "win": "winleft", "meta": "winleft",
-    "windows": "winleft", "return": "enter", "escape": "esc", "del": "delete", "page_up": "pageup",
-    "page_down": "pagedown", "arrowup": "up", "arrowdown": "down", "arrowleft": "left", "arrowright": "right",
-    "spacebar": "space", "option": "alt", "ins": "insert",
-}
 
 
 def screen_scale(physical: tuple[int, int], logical: tuple[int, int]) -> float:
@@ -70,27 +63,12 @@ def to_logical(x: int, y: int, scale: float) -> tuple[int, int]:
 
 
 def key_names(chord: str, valid: Sequence[str]) -> list[str]:
-    """``"ctrl+shift+t"`` -> pyautogui key names; ActionError naming an unknown key."""
-    names = [KEY_ALIASES.get(part, part) for part in chord.split("+")]
+    """``"ctrl+shift+t"`` -> pyautogui key names (:mod:`cua.devices.keys`) within ``valid``; ActionError if unknown."""
+    names = spell(chord, PYAUTOGUI, valid)
     for name in names:
         if name not in valid:
             raise ActionError(f"unknown key {name!r} in {chord!r}; use names like enter, esc, ctrl+c, alt+tab, f5")
     return names
-
-
-def is_plain_ascii(text: str) -> bool:
-    return all(32 <= ord(c) < 127 or c in "\n\t" for c in text)
-
-
-def text_runs(text: str) -> list[str]:
-    """Split ``text`` into maximal runs that are all plain ASCII or all not."""
-    runs: list[str] = []
-    for char in text:
-        if runs and is_plain_ascii(runs[-1][-1]) == is_plain_ascii(char):
-            runs[-1] += char
-        else:
-            runs.append(char)
-    return runs
 
 
 class DesktopDevice(ClosesOnExit):
@@ -171,22 +149,14 @@ class DesktopDevice(ClosesOnExit):
         return Observation(png=png, width=shot.width, height=shot.height, scale=self.scale)
 
     def execute(self, action: Action, *, timeout: float | None = None) -> ActionResult:
-        start = time.perf_counter()
-        check_bounds(action, *self.size)
-        if isinstance(action, (Answer, Terminate)):
-            return ActionResult(elapsed=time.perf_counter() - start)
-        if isinstance(action, Wait):
-            time.sleep(action.seconds)
-            return ActionResult(elapsed=time.perf_counter() - start)
-        if isinstance(action, ToolCall):
-            return ActionResult(output=self.tools.call(action.name, action.arguments),
-                                elapsed=time.perf_counter() - start)
+        return run_action(action, self.size, lambda a: self._perform(a, timeout), tools=self.tools, device=self.spec)
+
+    def _perform(self, action: Action, timeout: float | None) -> Any:
         if isinstance(action, OpenApp):
-            return ActionResult(output=self.launcher.open(action.app), elapsed=time.perf_counter() - start)
+            return self.launcher.open(action.app)
         run, extra = self._input_for(action)
-        budget = (timeout or self.timeout) + extra
-        self._call(lambda: self._with_pyautogui(run), budget, action.kind)
-        return ActionResult(elapsed=time.perf_counter() - start)
+        self._call(lambda: self._with_pyautogui(run), (timeout or self.timeout) + extra, action.kind)
+        return None
 
     def _with_pyautogui(self, run: Callable[[Any], None]) -> None:
         with x11.bound(self._xdisplay):
@@ -218,7 +188,7 @@ class DesktopDevice(ClosesOnExit):
             chord = action.key if isinstance(action, Key) else self.back_key if isinstance(action, Back) else self.home_key
             names = key_names(chord, self._pg.KEYBOARD_KEYS)
             return (lambda pg: pg.hotkey(*names)), 0.0
-        raise ActionError(f"the desktop device cannot perform {action.kind}")
+        raise unsupported(action, self.spec)
 
     def _scroll(self, action: Scroll) -> Callable[[Any], None]:
         at = to_logical(action.x, action.y, self.scale) if action.x is not None and action.y is not None else None
@@ -237,8 +207,8 @@ class DesktopDevice(ClosesOnExit):
     def _type(self, text: str) -> Callable[[Any], None]:
         def write(pg: Any) -> None:
             self._typer.prepare("".join(c for c in text if not is_plain_ascii(c)))
-            for run in text_runs(text):
-                if is_plain_ascii(run):
+            for plain, run in text_runs(text, is_plain_ascii):
+                if plain:
                     pg.write(run)
                 else:
                     self._typer.type(run)

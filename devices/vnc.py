@@ -14,7 +14,7 @@ Contract:
 - Screenshots: a full (non-incremental) framebuffer update per ``observe`` - the only request that is answered
   even when nothing changed - encoded once to PNG (compress level 1). Frames are device pixels; scale 1.
 - Input: pointer events at device pixels; ``Scroll`` is content direction (down = wheel button 5); keys are
-  X keysyms (vncdotool's key names plus aliases), chords press in order and release in reverse; ``Type``
+  X keysyms (:mod:`cua.devices.keys` names), chords press in order and release in reverse; ``Type``
   sends one keysym per character (Unicode keysyms for non-Latin-1). A server started with ``-add_keysyms``
   (x11vnc) binds a keysym missing from its keymap to a spare keycode *when the key event arrives* and
   presses it at once, so the application gets the MappingNotify and the key press back to back and may
@@ -37,15 +37,13 @@ import threading
 import time
 from typing import Any, Callable
 
-from cua.actions import (
-    Action, Answer, Back, Click, Home, Key, LongPress, Scroll, Swipe, Terminate, Type, Wait, check_bounds,
-)
+from cua.actions import Action, Back, Click, Home, Key, LongPress, Scroll, Swipe, Type
 from cua.device import ActionResult, ClosesOnExit
+from cua.devices.keys import VNCDOTOOL, spell
+from cua.devices.prelude import run_action, unsupported
 from cua.devices.registry import register
 from cua.devices.x11 import char_keysym
-from cua.errors import (
-    ActionError, ActionUnsupported, ConfigError, CuaError, DeviceDisconnected, DeviceError, DeviceTimeout,
-)
+from cua.errors import ConfigError, CuaError, DeviceDisconnected, DeviceError, DeviceTimeout
 from cua.observation import Observation
 
 DEFAULT_TIMEOUT = 10.0
@@ -58,11 +56,6 @@ PNG_LEVEL = 1
 KEYSYM_SETTLE = 0.2
 KEYSYMS_KEPT = 5.0
 BACK_KEY, HOME_KEY = "alt+left", "super"
-KEY_ALIASES: dict[str, str] = {
-    "backspace": "bsp", "pageup": "pgup", "pagedown": "pgdn", "page_up": "pgup", "page_down": "pgdn",
-    "escape": "esc", "insert": "ins", "win": "super", "cmd": "super", "windows": "super", "control": "ctrl",
-    "capslock": "caplk", "arrowup": "up", "arrowdown": "down", "arrowleft": "left", "arrowright": "right",
-}
 _REACTOR_LOCK = threading.Lock()
 _REACTOR_THREAD: threading.Thread | None = None
 
@@ -81,19 +74,10 @@ def _ensure_reactor() -> Any:
 
 
 def key_symbols(chord: str) -> list[int]:
-    """``"ctrl+alt+t"`` -> X keysyms; ActionError naming an unknown key."""
+    """``"ctrl+alt+t"`` -> X keysyms (names from :mod:`cua.devices.keys`); ActionError naming an unknown key."""
     from vncdotool.keys import KEYMAP
 
-    out = []
-    for part in chord.split("+"):
-        name = KEY_ALIASES.get(part, part)
-        if name in KEYMAP:
-            out.append(int(KEYMAP[name]))
-        elif len(name) == 1:
-            out.append(char_keysym(name))
-        else:
-            raise ActionError(f"unknown key {part!r} in {chord!r}; use names like enter, esc, ctrl+c, alt+tab, f5")
-    return out
+    return [int(KEYMAP[name]) if name in KEYMAP else char_keysym(name) for name in spell(chord, VNCDOTOOL, KEYMAP)]
 
 
 def text_symbols(text: str) -> list[int]:
@@ -202,13 +186,9 @@ class VncDevice(ClosesOnExit):
         return Observation(png=buf.getvalue(), width=image.width, height=image.height, scale=1.0)
 
     def execute(self, action: Action, *, timeout: float | None = None) -> ActionResult:
-        start = time.perf_counter()
-        check_bounds(action, *self.size)
-        if isinstance(action, (Answer, Terminate)):
-            return ActionResult(elapsed=0.0)
-        if isinstance(action, Wait):
-            time.sleep(action.seconds)
-            return ActionResult(elapsed=time.perf_counter() - start)
+        return run_action(action, self.size, lambda a: self._perform(a, timeout), tools=None, device=self.spec)
+
+    def _perform(self, action: Action, timeout: float | None) -> None:
         if isinstance(action, Click):
             self._call(lambda p: p.mouseMove(action.x, action.y).mousePress(1), timeout, "click")
         elif isinstance(action, LongPress):
@@ -225,8 +205,7 @@ class VncDevice(ClosesOnExit):
         elif isinstance(action, Type):
             self._type(action.text, timeout)
         else:
-            raise ActionUnsupported(f"the VNC device cannot perform {action.kind}")
-        return ActionResult(elapsed=time.perf_counter() - start)
+            raise unsupported(action, self.spec)
 
     def _type(self, text: str, timeout: float | None) -> None:
         """Bind the non-ASCII keysyms first (see the module docstring), then send every key in one batch."""

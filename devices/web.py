@@ -27,14 +27,13 @@ import time
 from contextlib import contextmanager
 from typing import Any, Iterator
 
-from cua.actions import (
-    Action, Answer, Back, Click, Home, Key, LongPress, OpenApp, Scroll, Swipe, Terminate, ToolCall, Type, Wait,
-    check_bounds,
-)
+from cua.actions import Action, Back, Click, Home, Key, LongPress, Scroll, Swipe, Type
 from cua.device import ActionResult, ClosesOnExit
 from cua.devices.chromium import shared_browser, translate
+from cua.devices.keys import PLAYWRIGHT, spell, spellings, text_runs
+from cua.devices.prelude import run_action, unsupported
 from cua.devices.registry import register
-from cua.errors import ActionError, ActionUnsupported, ConfigError, DeviceDisconnected, DeviceError
+from cua.errors import ActionError, ConfigError, DeviceDisconnected, DeviceError
 from cua.observation import Observation, UIElement
 from cua.tools import ToolRegistry, ToolSpec
 
@@ -46,14 +45,8 @@ SWIPE_STEPS = 10
 SCROLL_FRACTION = 0.5
 PAGE_TEXT_LIMIT = 20_000
 
-KEY_NAMES: dict[str, str] = {
-    "enter": "Enter", "return": "Enter", "backspace": "Backspace", "delete": "Delete", "tab": "Tab",
-    "escape": "Escape", "esc": "Escape", "space": "Space", "up": "ArrowUp", "down": "ArrowDown",
-    "left": "ArrowLeft", "right": "ArrowRight", "home": "Home", "end": "End", "pageup": "PageUp",
-    "pagedown": "PageDown", "insert": "Insert",
-    "ctrl": "Control", "control": "Control", "shift": "Shift", "alt": "Alt", "meta": "Meta", "cmd": "Meta",
-    **{f"f{i}": f"F{i}" for i in range(1, 13)},
-}
+#: Every accepted key name -> Playwright's name (:mod:`cua.devices.keys`).
+KEY_NAMES: dict[str, str] = spellings(PLAYWRIGHT)
 
 #: One evaluate collecting visible elements as rows [text, role, l, t, r, b, id, clickable, editable, checked],
 #: bounds in device pixels (CSS px x page scale x device scale, so mobile pages shrunk to fit come out right)
@@ -115,25 +108,7 @@ def _ms(seconds: float) -> float:
 
 def playwright_key(key: str) -> str:
     """Map a canonical lower-case key or chord (``ctrl+a``) to Playwright's name; ActionError if unknown."""
-    parts = []
-    for part in key.split("+"):
-        if part in KEY_NAMES:
-            parts.append(KEY_NAMES[part])
-        elif len(part) == 1 and part.isprintable():
-            parts.append(part)
-        else:
-            known = ", ".join(sorted(KEY_NAMES))
-            raise ActionError(
-                f"unknown key {part!r} in {key!r}; known keys: {known}, single characters, chords joined by '+'"
-            )
-    return "+".join(parts)
-
-
-def _text_runs(text: str) -> Iterator[tuple[bool, str]]:
-    """Split ``text`` into (is_ascii, run) pieces."""
-    for match in re.finditer(r"[\x00-\x7f]+|[^\x00-\x7f]+", text):
-        run = match.group(0)
-        yield run[0] < "\x80", run
+    return "+".join(spell(key, PLAYWRIGHT))
 
 
 class WebDevice(ClosesOnExit):
@@ -239,11 +214,10 @@ class WebDevice(ClosesOnExit):
     def execute(self, action: Action, *, timeout: float | None = None) -> ActionResult:
         """Perform ``action`` (device pixels); ActionOutOfBounds before anything reaches the page."""
         timeout = self._t(timeout)
-        check_bounds(action, self.width, self.height)
-        start = time.perf_counter()
         with self._edge(action.kind, timeout):
-            output = self._perform(action, timeout)
-        return ActionResult(output=output, elapsed=time.perf_counter() - start)
+            self._tool_timeout = timeout
+            return run_action(action, (self.width, self.height), lambda a: self._perform(a, timeout),
+                              tools=self.tools, device=self.spec)
 
     def _responsive(self, timeout: float) -> None:
         self.page.wait_for_function("true", timeout=_ms(timeout), polling=50)
@@ -274,20 +248,13 @@ class WebDevice(ClosesOnExit):
             page.go_back(wait_until="commit", timeout=_ms(timeout))
         elif isinstance(action, Home):
             page.goto(self.start_url, timeout=_ms(timeout))
-        elif isinstance(action, OpenApp):
-            raise ActionUnsupported(f"open_app is not available on a web page ({self.spec}); use goto via tool_call")
-        elif isinstance(action, Wait):
-            time.sleep(action.seconds)
-        elif isinstance(action, ToolCall):
-            self._tool_timeout = timeout
-            return self.tools.call(action.name, action.arguments)
-        elif not isinstance(action, (Answer, Terminate)):
-            raise ActionUnsupported(f"{action.kind} is not supported by the web backend")
+        else:
+            raise unsupported(action, self.spec, "open another page with tool_call goto")
         return None
 
     def _type(self, text: str) -> None:
         """ASCII through key events (pages see keydown/keyup); other runs inserted as text (IME-like)."""
-        for ascii_run, run in _text_runs(text):
+        for ascii_run, run in text_runs(text):
             if ascii_run:
                 self.page.keyboard.type(run)
             else:

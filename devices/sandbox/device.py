@@ -20,9 +20,10 @@ import dataclasses
 from typing import Any
 from urllib.parse import unquote, urlparse
 
-from cua.actions import Action, Back, Home, OpenApp, ToolCall, check_bounds
+from cua.actions import Action, Back, Home, OpenApp
 from cua.device import ActionResult, ClosesOnExit
 from cua.devices.chromium import translate
+from cua.devices.prelude import run_action
 from cua.devices.registry import register
 from cua.devices.sandbox.world import SandboxWorld
 from cua.errors import ActionError, ConfigError, DeviceDisconnected
@@ -103,9 +104,10 @@ class SandboxDevice(ClosesOnExit):
         """Perform ``action`` (device pixels); see the module docstring for the system actions."""
         if self._closed:
             raise DeviceDisconnected(f"{action.kind}: {self.spec} is closed")
-        check_bounds(action, self.width, self.height)
-        if isinstance(action, ToolCall):
-            return ActionResult(output=self.tools.call(action.name, action.arguments))
+        return run_action(action, (self.width, self.height), lambda a: self._perform(a, timeout),
+                          tools=self.tools, device=self.spec)
+
+    def _perform(self, action: Action, timeout: float | None) -> Any:
         if isinstance(action, OpenApp):
             self.navigate(self._app_route(action.app), timeout=timeout)
         elif isinstance(action, Home):
@@ -113,8 +115,8 @@ class SandboxDevice(ClosesOnExit):
         elif isinstance(action, Back):
             self._back(timeout)
         else:
-            return self.web.execute(action, timeout=timeout)
-        return ActionResult()
+            return self.web.execute(action, timeout=timeout).output
+        return None
 
     def _app_route(self, name: str) -> str:
         wanted = name.strip().casefold()

@@ -7,6 +7,8 @@ A backend passes when:
 - a click on the magenta button reaches the page once per click; an off-screen click raises
   ActionOutOfBounds and nothing reaches the page;
 - typed text arrives exactly (spaces, quotes, ``$``, ``;``, ``&``, ``%``, non-ASCII);
+- an action kind the device cannot perform raises ActionUnsupported (every backend the same class) and
+  nothing reaches the page;
 - ``Scroll(down)`` reveals content below (the scroll offset grows) and ``Scroll(up)`` goes back;
 - ``Back`` returns to the first page after following the yellow link; ``reset()`` shows the start page;
 - a hung call raises DeviceTimeout within its timeout plus a few seconds;
@@ -16,12 +18,14 @@ A backend passes when:
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 import pytest
 
-from cua.actions import Back, Click, Scroll, Type
-from cua.errors import ActionOutOfBounds, DeviceError, DeviceTimeout
+from cua.actions import ActionBase, Back, Click, Scroll, Type
+from cua.errors import ActionOutOfBounds, ActionUnsupported, DeviceError, DeviceTimeout
 from cua.observation import PNG_MAGIC
 
 from .colour import BLUE, CYAN, MAGENTA, YELLOW, find_colour, has_colour
@@ -30,6 +34,16 @@ from .server import ContractServer
 TRICKY_TEXT = "hello world 'q' \"dq\" $HOME; a&b 100% ünïcødé ✓"
 NOTHING_ARRIVES_S = 0.7
 HANG_GRACE_S = 5.0
+
+
+@dataclass(frozen=True, kw_only=True)
+class Teleport(ActionBase):
+    """An action kind no backend performs: the suite's stand-in for one a backend cannot do (issue 10 item 7)."""
+
+    kind: ClassVar[str] = "teleport"
+    points: ClassVar[tuple[tuple[str, str], ...]] = (("x", "y"),)
+    x: int = 1
+    y: int = 1
 
 
 def click_colour(device, rgb) -> None:
@@ -79,6 +93,14 @@ def test_out_of_bounds_click_raises_and_sends_nothing(device, server: ContractSe
             device.execute(action)
     time.sleep(NOTHING_ARRIVES_S)
     assert server.log.count("click") == 0
+
+
+def test_an_action_the_device_cannot_perform_is_unsupported(device, server: ContractServer) -> None:
+    device.observe()
+    with pytest.raises(ActionUnsupported, match="teleport"):
+        device.execute(Teleport())
+    time.sleep(NOTHING_ARRIVES_S)
+    assert server.log.count("click") == 0 and server.log.count("input") == 0
 
 
 def test_typed_text_arrives_exactly(device, server: ContractServer) -> None:

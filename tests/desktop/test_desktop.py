@@ -12,7 +12,8 @@ from support_x11 import ENTRY_BOX, PASSWORD_BOX, TkApp, XServer
 
 from cua.actions import Back, Click, Home, Key, LongPress, OpenApp, Scroll, Swipe, ToolCall, Type, Wait
 from cua.devices import make_device, parse_spec
-from cua.devices.desktop import DesktopDevice, key_names, screen_scale, text_runs, to_logical
+from cua.devices.desktop import DesktopDevice, key_names, screen_scale, to_logical
+from cua.devices.keys import PYAUTOGUI, is_plain_ascii, spellings, text_runs
 from cua.devices.x11 import list_displays, normalize_display
 from cua.errors import ActionError, ActionOutOfBounds, ConfigError, DeviceDisconnected, DeviceTimeout
 
@@ -60,8 +61,8 @@ def test_type_reaches_the_entry(desktop: DesktopDevice, tk_app: TkApp, text: str
 
 
 def test_text_runs_split_ascii_and_other() -> None:
-    assert text_runs("ab é日c") == ["ab ", "é日", "c"]
-    assert "".join(text_runs("x\ty✓")) == "x\ty✓"
+    assert [run for _, run in text_runs("ab é日c", is_plain_ascii)] == ["ab ", "é日", "c"]
+    assert "".join(run for _, run in text_runs("x\ty✓", is_plain_ascii)) == "x\ty✓"
 
 
 @pytest.mark.parametrize("chord,keysym,mask", [("ctrl+c", "c", CONTROL), ("ctrl+shift+a", "A", CONTROL | SHIFT),
@@ -84,6 +85,7 @@ def test_unknown_key_is_an_action_error(desktop: DesktopDevice) -> None:
     with pytest.raises(ActionError, match="unknown key"):
         desktop.execute(Key(key="ctrl+hyperdrive"))
     assert key_names("control+escape", ["ctrl", "esc"]) == ["ctrl", "esc"]
+    assert set(spellings(PYAUTOGUI).values()) <= set(desktop._pg.KEYBOARD_KEYS), "every key name spelled for pyautogui"
 
 
 @pytest.mark.parametrize("direction,button,shift", [("down", 5, False), ("up", 4, False), ("right", 5, True), ("left", 4, True)])

@@ -6,13 +6,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cua.devices.web import KEY_NAMES, _text_runs, playwright_key
+from cua.devices.keys import text_runs
+from cua.devices.web import KEY_NAMES, playwright_key
 from cua.errors import ActionError
 
 
 @given(st.text(max_size=60))
 def test_text_runs_split_text_into_pure_ascii_and_non_ascii_pieces(text: str) -> None:
-    runs = list(_text_runs(text))
+    runs = text_runs(text)
     assert "".join(run for _, run in runs) == text
     for is_ascii, run in runs:
         assert run and all((ord(c) < 128) == is_ascii for c in run)
