@@ -81,13 +81,15 @@ def run(
     yes: bool = typer.Option(False, "--yes", "-y", help="Safety gate: approve confirm-class actions."),
     unsafe: bool = typer.Option(False, "--unsafe", help="Run without the safety gate."),
     report: bool = typer.Option(True, "--report/--no-report", help="Write report.html next to the trajectory."),
+    hierarchical: bool = typer.Option(False, "--hierarchical", help="Hi-Agent's two levels on the model: a "
+        "subgoal in words from (goal, screen, history), then one action from (subgoal, screen)."),
 ) -> None:
     """Run one episode: observe -> propose -> act until the policy terminates or a budget ends."""
     model_kwargs = {k: v for k, v in locals().items() if k in MODEL_OPTIONS and v is not None}
     options = RunOptions(
         goal=goal, device=device, policy=policy, task=task, seed=seed, max_steps=max_steps,
         time_budget=time_budget, step_timeout=step_timeout, out=out, model_kwargs=model_kwargs,
-        yes=yes, unsafe=unsafe, report=report,
+        yes=yes, unsafe=unsafe, report=report, hierarchical=hierarchical,
     )
     try:
         code = execute_run(options, console)

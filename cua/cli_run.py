@@ -32,6 +32,8 @@ MODEL_ENV = "CUA_MODEL"
 #: A task score at or above this counts as success for the exit code (task checkers return 0..1).
 SUCCESS_THRESHOLD = 1.0
 SAFETY_MODULE = "cua.devices.safety"
+#: Policies built from a model and the model options (``--hierarchical``: both levels of one model).
+MODEL_POLICIES = ("model", "hierarchical")
 
 
 @dataclass(kw_only=True)
@@ -51,6 +53,7 @@ class RunOptions:
     yes: bool = False
     unsafe: bool = False
     report: bool = True
+    hierarchical: bool = False
 
 
 def default_out_dir(task_id: str | None, goal: str | None) -> Path:
@@ -75,13 +78,19 @@ def task_ids_for(device_kind: str | None = None) -> list[str]:
 
 def resolve_policy_spec(options: RunOptions) -> str:
     """The policy spec: ``--policy``, else ``model`` with ``--model``, else ``oracle`` with ``--task``, else
-    ``model`` (with the default model, see :func:`resolve_model`).
+    ``model`` (with the default model, see :func:`resolve_model`); ``--hierarchical`` makes a model policy
+    ``hierarchical`` (:mod:`cua.policies.hierarchical`).
 
     A bare path to an existing file means ``script:PATH``. ConfigError on conflicting choices.
     """
     from cua import policy as policy_mod
 
     spec = options.policy
+    if options.hierarchical:
+        name, _, arg = (spec or "model").partition(":")
+        if name not in MODEL_POLICIES:
+            raise ConfigError(f"--hierarchical runs a model's two levels; it does not apply to --policy {spec}")
+        return "hierarchical" + (f":{arg}" if arg else "")
     if spec is None:
         return "oracle" if options.task is not None and "model" not in options.model_kwargs else "model"
     name = spec.partition(":")[0]
@@ -90,7 +99,7 @@ def resolve_policy_spec(options: RunOptions) -> str:
         spec, name = f"script:{spec}", "script"
     if name not in policy_mod.POLICIES:
         raise ConfigError(f"unknown policy {spec!r}; valid: {', '.join(sorted(policy_mod.POLICIES))}")
-    if options.model_kwargs and name != "model":
+    if options.model_kwargs and name not in MODEL_POLICIES:
         flags = ", ".join("--" + k.replace("_", "-") for k in options.model_kwargs)
         raise ConfigError(f"{flags} only apply to the model policy, not {spec!r}")
     return spec
@@ -184,7 +193,7 @@ def execute_run(options: RunOptions, console: Console) -> int:
     policy_spec = resolve_policy_spec(options)
     model_kwargs = dict(options.model_kwargs)
     model = None
-    if policy_spec.partition(":")[0] == "model":
+    if policy_spec.partition(":")[0] in MODEL_POLICIES:
         model, source = resolve_model(policy_spec, options)
         model_kwargs["model"] = model
         console.print(f"[bold]model:[/] {escape(model)} [dim]({escape(source)})[/]", soft_wrap=True)

@@ -5,7 +5,7 @@ holding the raw text it produced (model completion, or the JSON of a scripted ac
 Action or the parse error, so the agent can record an invalid step with the text that caused it.
 
 Policy specs: ``oracle`` (sandbox expert), ``script:PATH`` (replay a JSONL file of actions); model policies
-(``--model``) register themselves in ``cua.policies`` modules.
+(``--model``) and the hierarchical policy (``--hierarchical``) register themselves in ``cua.policies`` modules.
 """
 
 from __future__ import annotations
@@ -82,7 +82,7 @@ def make_policy(spec: str, **context: Any) -> Policy:
 def _load_builtin() -> None:
     import importlib
 
-    for module in ("cua.policies.script", "cua.policies.oracle", "cua.policies.model"):
+    for module in ("cua.policies.script", "cua.policies.oracle", "cua.policies.model", "cua.policies.hierarchical"):
         try:
             importlib.import_module(module)
         except ModuleNotFoundError as exc:

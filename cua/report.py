@@ -4,7 +4,8 @@
 JPEG per step (``annotated_000.jpg``, at most :data:`THUMB_WIDTH` pixels wide) beside it, so the report stays
 light and the original PNGs stay untouched. Drawings are in device pixels: a circle for click / long press, an
 arrow for swipe, an arrow of the finger motion for scroll (labelled with the content direction), a label for
-every other action. All text (model output included) is HTML-escaped.
+every other action. A step's subgoal (hierarchical policy) heads its text. All text (model output included) is
+HTML-escaped.
 """
 
 from __future__ import annotations
@@ -123,6 +124,8 @@ def _step_html(traj: Trajectory, step: Step, folder: Path) -> str:
     action = step.action.describe() if step.action is not None else "(no action)"
     timings = ", ".join(f"{k} {v:.3f}s" for k, v in step.timings.items())
     parts = [f"<h3>step {step.index}: <code>{e(action)}</code></h3>"]
+    if step.subgoal is not None:
+        parts.append(f'<p class="subgoal">subgoal: {e(step.subgoal)}</p>')
     if step.error_kind:
         parts.append(f'<p class="err">{e(step.error_kind)}: {e(step.error or "")}</p>')
     if step.text:
@@ -161,7 +164,7 @@ th {{ text-align: left; padding-right: 1em; vertical-align: top; }}
 .step {{ display: flex; gap: 1.5em; border-top: 1px solid #ccc; padding: 1em 0; }}
 .shot img {{ width: {THUMB_WIDTH}px; border: 1px solid #999; }}
 .meta {{ flex: 1; min-width: 0; }} pre {{ white-space: pre-wrap; background: #f4f4f4; padding: .5em; }}
-.err {{ color: #b00; }} .dim {{ color: #777; }}
+.err {{ color: #b00; }} .dim {{ color: #777; }} .subgoal {{ font-weight: bold; color: #05a; }}
 </style></head><body>
 <h1>cua episode</h1>
 <table>{table}</table>

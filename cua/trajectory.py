@@ -9,9 +9,9 @@ On-disk layout of a trajectory folder (format version 1)::
 A step line holds ``index``, ``screenshot`` (file name), ``obs`` (width, height, scale, app, url), ``text``
 (raw policy output), ``action`` (the plain-dict form of :mod:`cua.actions`, or null), ``error_kind`` /
 ``error`` (set on an invalid or failed step), ``output`` (tool output), ``timings`` (seconds: observe, propose,
-execute), ``reward`` (named reward fields) and ``info`` (policy extras, e.g. sampler candidates). UI elements
-are kept in memory only. :meth:`Trajectory.load` reads a folder back; any malformed file raises
-:class:`~cua.errors.DatasetError` naming the file and line.
+execute), ``reward`` (named reward fields) and ``info`` (policy extras, e.g. sampler candidates; ``subgoal``:
+the hierarchical policy's subgoal of the step). UI elements are kept in memory only. :meth:`Trajectory.load`
+reads a folder back; any malformed file raises :class:`~cua.errors.DatasetError` naming the file and line.
 """
 
 from __future__ import annotations
@@ -42,6 +42,8 @@ ERROR_KINDS: tuple[str, ...] = ("parse", "out_of_bounds", "denied", "unsupported
 TIMING_KEYS: tuple[str, ...] = ("observe", "propose", "execute")
 #: What a secret typed text is replaced with in every record.
 REDACTED = "[redacted]"
+#: ``Step.info`` key of the subgoal a hierarchical policy's high level set for the step (:attr:`Step.subgoal`).
+SUBGOAL_KEY = "subgoal"
 
 
 def screenshot_name(index: int) -> str:
@@ -69,6 +71,12 @@ class Step:
     def valid(self) -> bool:
         """True when the action parsed and was carried out without an error."""
         return self.action is not None and self.error_kind is None
+
+    @property
+    def subgoal(self) -> str | None:
+        """The subgoal this step acted on (``info["subgoal"]``, set by :mod:`cua.policies.hierarchical`), if any."""
+        value = self.info.get(SUBGOAL_KEY)
+        return value if isinstance(value, str) else None
 
     def record_result(self, result: "ActionResult") -> None:
         """Keep what executing the action produced: its output, its extras (``info["result"]``), and, when

@@ -221,18 +221,28 @@ class QwenVLPolicy(ModelPolicyBase):
         them (padding removed), the completion ids up to and including the first end token, and the log-prob
         of each completion token under the distribution it was drawn from (after temperature).
         """
+        chats = [self.messages(goal, obs, history) for goal, obs, history in requests]
+        proposals = []
+        for (_, obs, _), (text, tokens) in zip(requests, self.sample_chats(chats)):
+            proposal = self.parse(text, self.geometry(obs))
+            proposals.append(dataclasses.replace(proposal, info={**proposal.info, TOKENS_KEY: tokens}))
+        return proposals
+
+    def sample_chats(self, chats: Sequence[list[dict[str, Any]]]) -> list[tuple[str, TurnTokens]]:
+        """The completion text and :class:`TurnTokens` of each chat, from ONE batched ``generate`` (decoding as
+        :meth:`propose_batch`); the hierarchical policy (:mod:`cua.policies.hierarchical`) uses it for
+        subgoal prompts."""
         import torch
 
-        chats = [self.messages(goal, obs, history) for goal, obs, history in requests]
-        inputs = self.inputs(chats)
+        inputs = self.inputs(list(chats))
         with torch.inference_mode():
             out = self.model.generate(**inputs, **self._generate_kwargs(self.sample),
                                       return_dict_in_generate=True, output_scores=True)
         width = inputs["input_ids"].shape[1]
         scores = torch.stack(out.scores, dim=1).float().log_softmax(-1) if out.scores else None
         ends = set(_end_ids(self.model, self.processor))
-        proposals = []
-        for i, ((_, obs, _), chat) in enumerate(zip(requests, chats)):
+        results = []
+        for i, chat in enumerate(chats):
             prompt = inputs["input_ids"][i][inputs["attention_mask"][i].bool()].tolist()
             completion = out.sequences[i, width:].tolist()
             cut = next((k + 1 for k, t in enumerate(completion) if t in ends), len(completion))
@@ -240,11 +250,9 @@ class QwenVLPolicy(ModelPolicyBase):
             logps = ([] if scores is None else
                      scores[i, torch.arange(cut), torch.tensor(completion, dtype=torch.long)].tolist())
             text = self.processor.decode(completion, skip_special_tokens=True)
-            proposal = self.parse(text, self.geometry(obs))
-            tokens = TurnTokens(prompt_ids=prompt, completion_ids=completion, logprobs=logps,
-                                images=message_images(chat), messages=chat)
-            proposals.append(dataclasses.replace(proposal, info={**proposal.info, TOKENS_KEY: tokens}))
-        return proposals
+            results.append((text, TurnTokens(prompt_ids=prompt, completion_ids=completion, logprobs=logps,
+                                             images=message_images(chat), messages=chat)))
+        return results
 
     def complete(self, messages: list[dict[str, Any]], *, n: int = 1, sample: bool = False) -> list[str]:
         """``n`` completions from one batched ``generate`` over a shared prompt prefix (see :meth:`generate`)."""
