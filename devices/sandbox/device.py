@@ -12,6 +12,8 @@ of its own, and Back never leaves the home screen, so older history entries are 
 The observation's ``app`` names the app on screen (``Home`` on the home screen).
 
 Ownership: the device owns its world (server) and its WebDevice; ``close()`` (idempotent) stops both.
+The system actions, ``navigate``, the tools and ``close`` live in :class:`SandboxPhoneBase`, which the composed
+specs (``sandbox+web``, ``sandbox+desktop``: :mod:`cua.devices.sandbox.composed`) share.
 """
 
 from __future__ import annotations
@@ -49,35 +51,27 @@ def app_of(route: str) -> str:
     return next((name for name, r in APPS.items() if r == head), "Home")
 
 
-class SandboxDevice(ClosesOnExit):
-    """The sandbox phone. ``world`` holds the state checkers read; ``page`` is the Playwright page."""
+class SandboxPhoneBase(ClosesOnExit):
+    """What every device showing the sandbox app shares (``sandbox`` and the composed specs of
+    :mod:`cua.devices.sandbox.composed`): ``execute`` with the phone's system actions (OpenApp / Home / Back
+    navigate inside the app's page, as Android's system UI does), ``navigate`` (task set-up), the ``list_apps`` /
+    ``search_contacts`` tools, ``close``. A subclass sets ``world``, ``page`` (the Playwright page showing the
+    app), ``timeout``, ``spec``, ``width``/``height``, ``tools`` (:meth:`_phone_tools`) and ``_closed``, and
+    writes :meth:`_screen_action` (the other actions) and :meth:`_close_screen`."""
 
     #: A simulation: nothing it does reaches a real system (the safety gate opens its apps without asking).
     simulated = True
-
-    def __init__(self, *, seed: int = 0, elements: bool = True, timeout: float = DEFAULT_TIMEOUT) -> None:
-        from cua.devices.web import WebDevice
-
-        self.spec = "sandbox"
-        self.timeout = timeout
-        self.world = SandboxWorld(seed)
-        self.home_url = self.world.url + "#" + HOME_ROUTE
-        self.start_url = self.home_url
-        try:
-            self.web = WebDevice.phone(self.home_url, elements=elements, timeout=timeout, spec=self.spec)
-        except BaseException:
-            self.world.close()
-            raise
-        self.width, self.height, self.scale = self.web.width, self.web.height, self.web.scale
-        self.tools = ToolRegistry()
-        self.tools.add_function(self.list_apps)
-        self.tools.add_function(self.search_contacts)
-        self._closed = False
-        self._loads = 0
+    world: SandboxWorld
+    timeout: float
+    spec: str
+    width: int
+    height: int
+    tools: ToolRegistry
+    _closed: bool
 
     @property
     def page(self) -> Any:
-        return self.web.page
+        raise NotImplementedError
 
     def list_apps(self) -> list[str]:
         """The apps installed on the phone, as ``open_app`` accepts them."""
@@ -95,13 +89,14 @@ class SandboxDevice(ClosesOnExit):
         return [{"name": c["name"], "phone": c["phone"], "email": c["email"]}
                 for c in sorted(found, key=lambda c: c["name"])]
 
-    def observe(self, *, timeout: float | None = None) -> Observation:
-        """The screen (1080x2400 PNG) with its elements; ``app`` names the app shown."""
-        obs = self.web.observe(timeout=timeout)
-        return dataclasses.replace(obs, app=app_of(route_of(obs.url)) if self._in_sandbox(obs.url) else None)
+    def _phone_tools(self) -> ToolRegistry:
+        tools = ToolRegistry()
+        tools.add_function(self.list_apps)
+        tools.add_function(self.search_contacts)
+        return tools
 
     def execute(self, action: Action, *, timeout: float | None = None) -> ActionResult:
-        """Perform ``action`` (device pixels); see the module docstring for the system actions."""
+        """Perform ``action`` (device pixels): system actions in the app's page, others on the screen."""
         if self._closed:
             raise DeviceDisconnected(f"{action.kind}: {self.spec} is closed")
         return run_action(action, (self.width, self.height), lambda a: self._perform(a, timeout),
@@ -115,8 +110,24 @@ class SandboxDevice(ClosesOnExit):
         elif isinstance(action, Back):
             self._back(timeout)
         else:
-            return self.web.execute(action, timeout=timeout).output
+            return self._screen_action(action, timeout)
         return None
+
+    def _screen_action(self, action: Action, timeout: float | None) -> Any:
+        """Perform a screen action (click, long press, swipe, scroll, type, key); return its output."""
+        raise NotImplementedError
+
+    def _close_screen(self) -> None:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Close the screen, then stop the world's server (idempotent)."""
+        if not self._closed:
+            self._closed = True
+            try:
+                self._close_screen()
+            finally:
+                self.world.close()
 
     def _app_route(self, name: str) -> str:
         wanted = name.strip().casefold()
@@ -158,6 +169,49 @@ class SandboxDevice(ClosesOnExit):
         except Error as exc:
             raise translate(exc, "back", timeout) from None
 
+    def _reload_home(self, load: int) -> None:
+        """A full page load of the app on its home screen (``load`` makes the URL new, so it is not cached)."""
+        from playwright.sync_api import Error
+
+        try:
+            self.page.goto(f"{self.world.url}?load={load}#{HOME_ROUTE}", timeout=self.timeout * 1000)
+        except Error as exc:
+            raise translate(exc, "reset", self.timeout) from None
+
+
+class SandboxDevice(SandboxPhoneBase):
+    """The sandbox phone. ``world`` holds the state checkers read; ``page`` is the Playwright page."""
+
+    def __init__(self, *, seed: int = 0, elements: bool = True, timeout: float = DEFAULT_TIMEOUT) -> None:
+        from cua.devices.web import WebDevice
+
+        self.spec = "sandbox"
+        self.timeout = timeout
+        self.world = SandboxWorld(seed)
+        self.home_url = self.world.url + "#" + HOME_ROUTE
+        self.start_url = self.home_url
+        try:
+            self.web = WebDevice.phone(self.home_url, elements=elements, timeout=timeout, spec=self.spec)
+        except BaseException:
+            self.world.close()
+            raise
+        self.width, self.height, self.scale = self.web.width, self.web.height, self.web.scale
+        self.tools = self._phone_tools()
+        self._closed = False
+        self._loads = 0
+
+    @property
+    def page(self) -> Any:
+        return self.web.page
+
+    def observe(self, *, timeout: float | None = None) -> Observation:
+        """The screen (1080x2400 PNG) with its elements; ``app`` names the app shown."""
+        obs = self.web.observe(timeout=timeout)
+        return dataclasses.replace(obs, app=app_of(route_of(obs.url)) if self._in_sandbox(obs.url) else None)
+
+    def _screen_action(self, action: Action, timeout: float | None) -> Any:
+        return self.web.execute(action, timeout=timeout).output
+
     def reset(self, *, seed: int | None = None) -> None:
         """Restore the data of ``seed`` (default: the last seed) and reload the app on its home screen."""
         if self._closed:
@@ -167,22 +221,11 @@ class SandboxDevice(ClosesOnExit):
             self.web.start_url = self.start_url
             self.web.reset()
             return
-        from playwright.sync_api import Error
-
         self._loads += 1
-        try:
-            self.page.goto(f"{self.world.url}?load={self._loads}#{HOME_ROUTE}", timeout=self.timeout * 1000)
-        except Error as exc:
-            raise translate(exc, "reset", self.timeout) from None
+        self._reload_home(self._loads)
 
-    def close(self) -> None:
-        """Close the page and stop the world's server (idempotent)."""
-        if not self._closed:
-            self._closed = True
-            try:
-                self.web.close()
-            finally:
-                self.world.close()
+    def _close_screen(self) -> None:
+        self.web.close()
 
     def __repr__(self) -> str:
         return f"SandboxDevice({self.world.url!r}, seed={self.world.seed})"

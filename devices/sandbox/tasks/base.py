@@ -52,7 +52,8 @@ class SandboxTask(Task):
         ConfigError when ``device`` is not the sandbox phone (it has no world to arrange or check).
         """
         if not hasattr(device, "world") or not hasattr(device, "navigate"):
-            raise ConfigError(f"task {self.id} runs on the sandbox phone only (--device sandbox), not {device!r}")
+            raise ConfigError(f"task {self.id} runs on the sandbox phone only (--device sandbox, sandbox+web or "
+                              f"sandbox+desktop[:DISPLAY]), not {device!r}")
         self.setup(device.world)
         route = self.start_route(device.world)
         if route != HOME_ROUTE:
