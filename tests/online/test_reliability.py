@@ -109,3 +109,17 @@ def test_resume_after_kill_9_restores_curriculum_and_replay(tmp_path: Path) -> N
         assert [e["turns"][0]["completion_ids"] for e in kept] == [e["turns"][0]["completion_ids"] for e in stored]
     assert sum(len(b) for b in after["replay"]["buffers"].values()) == sum(
         len(b) for b in before["replay"]["buffers"].values()) + 4
+
+
+def test_in_process_slots_run_playwright_devices_on_their_own_threads() -> None:
+    from cua.train.rollout import LocalEnv
+
+    envs = [LocalEnv("sandbox") for _ in range(2)]
+    try:
+        roller = Roller(envs, KillingPolicy(None, at=-1), group_size=2, max_episode_steps=2)
+        rollout = roller.collect([("notes_delete", 1)])
+    finally:
+        for env in envs:
+            env.close()
+    group = rollout.groups[0]
+    assert [e.status for e in group.episodes] == ["max_steps", "max_steps"] and rollout.batches == [2, 2]
