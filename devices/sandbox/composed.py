@@ -14,8 +14,8 @@ the route from it) and, where the screen has none, UI elements. ``world`` is wha
   frames) on a private 1080x2400 Xvfb started for the device (:mod:`cua.devices.xvfb`);
   ``sandbox+desktop:DISPLAY`` uses a running X display instead, which must be 1080x2400. Chromium runs there
   as a kiosk window at device scale factor 3 with a loopback remote-debugging port, and Playwright attaches
-  over CDP (``connect_over_cdp``) to read elements (the web backend's :data:`~cua.devices.web.ELEMENTS_JS`)
-  and navigate. Input reaches the page through X (XTest), so after each screen action the device waits
+  over CDP (``connect_over_cdp``) to fix the page's layout at CSS 360x800 (:func:`_phone_metrics`), read
+  elements (the web backend's :data:`~cua.devices.web.ELEMENTS_JS`) and navigate. Input reaches the page through X (XTest), so after each screen action the device waits
   ``settle`` seconds (default :data:`DESKTOP_SETTLE`) and, before each frame, for two animation frames of the
   page, so the grab shows what the elements describe.
 
@@ -133,14 +133,16 @@ def on_web(world: SandboxWorld, *, timeout: float = DEFAULT_TIMEOUT, elements: b
 
 
 def kiosk_argv(url: str, profile: Path) -> list[str]:
-    """Chromium as a full-screen 1080x2400 kiosk window at device scale 3, CDP on a loopback port of its own."""
+    """Chromium as a kiosk window at the screen's top-left corner at device scale 3, CDP on a loopback port.
+
+    The window size is in DIPs (CSS px at scale 3); the page's layout is fixed by :func:`_phone_metrics`."""
     return [chromium_path(), "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
             "--disable-component-update", "--disable-sync", "--noerrdialogs", "--disable-infobars",
             "--disable-session-crashed-bubble", "--password-store=basic", "--disable-dev-shm-usage",
             "--disable-features=Translate,MediaRouter", f"--user-data-dir={profile}",
             f"--force-device-scale-factor={SCALE:g}", "--remote-debugging-port=0",
             "--remote-debugging-address=127.0.0.1", "--window-position=0,0",
-            f"--window-size={WIDTH},{HEIGHT}", "--kiosk", url]
+            f"--window-size={round(WIDTH / SCALE)},{round(HEIGHT / SCALE)}", "--kiosk", url]
 
 
 def _cdp_port(profile: Path, timeout: float) -> int:
@@ -182,12 +184,24 @@ def on_desktop(world: SandboxWorld, display: str | None = None, *, timeout: floa
                 f"http://127.0.0.1:{_cdp_port(profile, CDP_TIMEOUT)}", timeout=CDP_TIMEOUT * 1000)
             owned.callback(_quietly, browser.close)  # runs before the desktop closes (terminates Chromium)
             page = browser.contexts[0].pages[0]
+            metrics = _phone_metrics(page)
+            owned.callback(_quietly, metrics.detach)  # the override lasts while this session is attached
             page.wait_for_function("() => typeof window.sandboxGo === 'function'", timeout=timeout * 1000)
         except Error as exc:
             raise translate(exc, f"attach to Chromium on {display}", CDP_TIMEOUT) from None
         device = ComposedSandbox(spec, world, desktop, lambda: page, owned=owned.pop_all(), read_elements=True,
                                  settle=settle, timeout=timeout)
     return device
+
+
+def _phone_metrics(page: Any) -> Any:
+    """Lay the page out as the phone (CSS 360x800 at scale 3) whatever the window's size: Chromium keeps X
+    windows at least 500 DIPs wide, and without a window manager the kiosk window is not made full-screen.
+    The page is drawn from the window's top-left corner, which is the screen's (``--window-position=0,0``)."""
+    session = page.context.new_cdp_session(page)
+    session.send("Emulation.setDeviceMetricsOverride", {"width": round(WIDTH / SCALE), "height": round(HEIGHT / SCALE),
+                                                        "deviceScaleFactor": SCALE, "mobile": False})
+    return session
 
 
 def _quietly(fn: Callable[[], Any]) -> None:

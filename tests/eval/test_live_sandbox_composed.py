@@ -15,8 +15,8 @@ from cua.devices.registry import make_device
 from cua.errors import ConfigError
 from cua.eval.cli import app
 
-#: Two templates: one with typing (keyboard input through the backend), one with clicks only.
-ORACLE_TASKS = "notes_create,settings_toggle"
+#: Two templates: typing (keyboard input through the backend); a long press and a centred dialog.
+ORACLE_TASKS = "notes_create,notes_delete"
 
 
 def _eval(spec: str, policy: str, tasks: str, out: Path) -> dict:
