@@ -11,6 +11,7 @@ appends ``{"stage", "step", "eval/...": ...}`` records to ``metrics.jsonl`` and 
 
 from __future__ import annotations
 
+import io
 import json
 import time
 from pathlib import Path
@@ -36,8 +37,21 @@ def chance(row: dict[str, Any], grid: int | None) -> float:
     return hits / float(grid * grid)
 
 
+def _pil(image: Any) -> Any:
+    """A PIL image from a row's image: as is, or decoded from the encoded ``{"bytes": ...}`` that held-out rows
+    keep (:func:`cua.train.runner._eval_rows`; decoding per batch keeps 1,000 screens out of memory)."""
+    if isinstance(image, dict):
+        from PIL import Image
+
+        decoded = Image.open(io.BytesIO(image["bytes"]) if image.get("bytes") is not None else image["path"])
+        decoded.load()
+        return decoded
+    return image
+
+
 def generate(model: Any, processor: Any, rows: list[dict[str, Any]], max_new_tokens: int) -> list[str]:
-    """Greedy completions (text) for trl rows, left-padded batches on the model's device."""
+    """Greedy completions (text) for trl rows, left-padded batches on the model's device (images decoded per
+    batch when rows hold them encoded)."""
     import torch
     from trl.data_utils import prepare_multimodal_messages
 
@@ -47,9 +61,11 @@ def generate(model: Any, processor: Any, rows: list[dict[str, Any]], max_new_tok
     try:
         for i in range(0, len(rows), EVAL_BATCH):
             batch = rows[i:i + EVAL_BATCH]
-            texts = [processor.apply_chat_template(prepare_multimodal_messages(r["prompt"], images=r["images"]),
-                                                   add_generation_prompt=True, tokenize=False) for r in batch]
-            inputs = processor(text=texts, images=[r["images"] for r in batch], return_tensors="pt", padding=True)
+            images = [[_pil(im) for im in r["images"]] for r in batch]
+            texts = [processor.apply_chat_template(prepare_multimodal_messages(r["prompt"], images=ims),
+                                                   add_generation_prompt=True, tokenize=False)
+                     for r, ims in zip(batch, images)]
+            inputs = processor(text=texts, images=images, return_tensors="pt", padding=True)
             inputs = inputs.to(model.device)
             with torch.no_grad():
                 ids = model.generate(**inputs, max_new_tokens=max_new_tokens, do_sample=False)
