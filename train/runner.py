@@ -229,6 +229,11 @@ def _online_plan(stage: Any) -> tuple[Any, Any]:
         raise ConfigError(f"grpo_online stage {stage.name!r} plays live episodes: it takes no data or rewards "
                           "(the reward is the task's, shaped by online.step_penalty / invalid_penalty / "
                           "format_failure)")
+    unsupported = {k: v for k, v in (("beta", 0), ("num_iterations", 1), ("steps_per_generation", 1),
+                                     ("gradient_accumulation_steps", 1)) if stage.trl.get(k, v) != v}
+    if unsupported:
+        raise ConfigError(f"grpo_online stage {stage.name!r}: {unsupported} not supported yet (each batch of live "
+                          "turns is trained once, on-policy, without a KL reference); leave them at their defaults")
     for task_id in stage.online.tasks:
         from cua.task import get_task
 

@@ -76,3 +76,13 @@ def test_bad_online_stages_are_config_errors(change: dict[str, Any], match: str)
     raw["stages"][0].update(change)
     with pytest.raises(ConfigError, match=match):
         parse_recipe(raw)
+
+
+@pytest.mark.parametrize("key, value", [("beta", 0.04), ("num_iterations", 2), ("gradient_accumulation_steps", 4)])
+def test_online_stage_refuses_what_it_cannot_train_yet(tmp_path: Path, key: str, value: Any) -> None:
+    from cua.train.runner import train
+
+    raw = online_recipe()
+    raw["stages"][0]["trl"][key] = value
+    with pytest.raises(ConfigError, match=key):
+        train(parse_recipe(raw), tmp_path / "run")
