@@ -17,6 +17,11 @@ groups are played, replay (:mod:`cua.train.replay`) may swap in a stored success
 With several processes (torchrun) each rank plays its own groups on its own devices; ranks share curriculum
 updates (gathered) and pad their batches to the same number of turns with fully masked copies.
 
+Credit assignment (issue 13, :mod:`cua.train.credit`): ``online.advantage: gigpo`` gives each turn GiGPO's
+episode + step advantage over screen-hash anchor states; ``online.hierarchical`` plays the two-level policy and
+trains both levels' turns; ``online.importance_sampling`` (``turn_ppo`` / ``s_ppo`` / ``st_ppo``) replaces trl's
+``_compute_loss`` by ST-PPO's turn-level ratio against the sampling log-probs.
+
 Off-policy handling: the batch is trained once, right after it was sampled, so trl uses the current log-probs
 as "old" (ratio 1, on-policy) - replayed episodes included (see :mod:`cua.train.replay`); the sampling
 log-probs are passed as ``sampling_per_token_logps``. The curriculum and replay states are written into every
@@ -36,6 +41,7 @@ from typing import Any, Sequence
 from cua.errors import DeviceError
 from cua.policies.model import QwenVLPolicy, TurnTokens
 from cua.rewards.task import TaskReward
+from cua.train import credit
 from cua.train.curriculum import Curriculum, complexity_priors
 from cua.train.recipe import OnlineSpec
 from cua.train.replay import ReplayBuffer
@@ -71,9 +77,15 @@ class OnlineGRPOTrainer(CuaGRPOTrainer):
             self.model, self.processing_class, codec=codec, history_images=online.history_images,
             max_new_tokens=self.max_completion_length, temperature=self.temperature, sample=True,
             name="model:online")
+        if online.hierarchical:  # issue 13: both levels of one model play, both levels' turns are trained
+            from cua.policies.hierarchical import HierarchicalPolicy
+
+            self.policy = HierarchicalPolicy(self.policy)
+        step_advantage = credit.step_advantage(online)
         self.roller = Roller(slots, self.policy, group_size=online.group_size,
                              max_episode_steps=online.max_episode_steps, reward=task_reward(online),
-                             advantage=online.advantage, replay=self.replay, step_timeout=online.step_timeout)
+                             advantage="grpo" if step_advantage else online.advantage, replay=self.replay,
+                             step_timeout=online.step_timeout, step_advantage=step_advantage)
 
     # --- rollouts -> trl's batch -------------------------------------------------------------------------------
     def _plan(self) -> list[tuple[str, int]]:
@@ -105,19 +117,25 @@ class OnlineGRPOTrainer(CuaGRPOTrainer):
 
     def _turns(self, rollout: Rollout) -> tuple[list[TurnTokens], list[float]]:
         """Every turn of every trained group with its weighted advantage (see the loss normalisation)."""
-        pairs: list[tuple[Episode, float]] = [(e, a) for g in rollout.trained
-                                              for e, a in zip(g.episodes, g.advantages) if e.turns]
+        pairs: list[tuple[Episode, list[float]]] = [(e, a) for g in rollout.trained
+                                                    for e, a in zip(g.episodes, g.turn_advantages) if e.turns]
         if not pairs:  # no group survived: train on nothing (advantage 0) rather than stop, if any turn exists
-            pairs = [(e, 0.0) for g in rollout.groups for e in g.episodes if e.turns]
+            pairs = [(e, [0.0] * len(e.turns)) for g in rollout.groups for e in g.episodes if e.turns]
         if not pairs:
             raise DeviceError("every episode of this update was lost before its first turn (all devices failed)")
         total = sum(len(e.turns) for e, _ in pairs)
         turns, advantages = [], []
-        for episode, adv in pairs:
+        for episode, advs in pairs:
             weight = total / (len(pairs) * len(episode.turns)) if self.online.loss_normalisation == "episode" else 1.0
             turns += episode.turns
-            advantages += [adv * weight] * len(episode.turns)
+            advantages += [a * weight for a in advs]
         return turns, advantages
+
+    def _compute_loss(self, model: Any, inputs: dict[str, Any]) -> Any:
+        """trl's loss, or ST-PPO's turn-level one (``online.importance_sampling``, :func:`credit.turn_is_loss`)."""
+        if self.online.importance_sampling == "token":
+            return super()._compute_loss(model, inputs)
+        return credit.turn_is_loss(self, model, inputs, self.online.importance_sampling)
 
     def _batch(self, turns: list[TurnTokens], advantages: list[float]) -> dict[str, Any]:
         import torch

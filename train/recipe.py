@@ -23,6 +23,8 @@ from cua.errors import ConfigError
 STAGE_KINDS: tuple[str, ...] = ("sft", "grpo", "grpo_online")
 LOSS_NORMALISATIONS: tuple[str, ...] = ("token", "turn", "episode")
 ENV_BACKENDS: tuple[str, ...] = ("process", "ray", "local")
+#: ``online.importance_sampling`` values (issue 13; :mod:`cua.train.credit`).
+IMPORTANCE_SAMPLING: tuple[str, ...] = ("token", "turn_ppo", "s_ppo", "st_ppo")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -86,6 +88,14 @@ class OnlineSpec:
     :data:`cua.train.rollout.ADVANTAGES`. Reward shaping: :class:`cua.rewards.task.TaskReward`'s fields.
     ``curriculum`` / ``replay``: true, false, or a mapping of :class:`~cua.train.curriculum.Curriculum` /
     :class:`~cua.train.replay.ReplayBuffer` fields.
+
+    Credit assignment (issue 13, :mod:`cua.train.credit`): ``advantage: gigpo`` adds GiGPO's step advantage
+    over anchor states (discount ``gigpo_gamma``, weight ``gigpo_weight``; verl-agent's defaults 0.95 and 1);
+    ``hierarchical: true`` plays the Hi-Agent policy (:mod:`cua.policies.hierarchical`), both levels' turns
+    trained with the episode's (or GiGPO's) advantage; ``importance_sampling``: ``token`` (trl's PPO ratio,
+    the default), ``turn_ppo``, ``s_ppo`` or ``st_ppo`` (ST-PPO's turn-level ratio / clipping-bias correction).
+    Hi-Agent's foresight advantage (G subgoal candidates at one state, each executed by the low level) needs
+    G branches of one live state and is not offered yet.
     """
 
     tasks: list[str]
@@ -108,8 +118,17 @@ class OnlineSpec:
     call_timeout: float = 120.0
     curriculum: bool | Mapping[str, Any] = False
     replay: bool | Mapping[str, Any] = False
+    gigpo_gamma: float = 0.95
+    gigpo_weight: float = 1.0
+    hierarchical: bool = False
+    importance_sampling: str = "token"
 
     def __post_init__(self) -> None:
+        if self.importance_sampling not in IMPORTANCE_SAMPLING:
+            raise ConfigError(f"online.importance_sampling is {self.importance_sampling!r}; "
+                              f"valid: {', '.join(IMPORTANCE_SAMPLING)}")
+        if not 0.0 <= self.gigpo_gamma <= 1.0:
+            raise ConfigError(f"online.gigpo_gamma must lie in [0, 1], got {self.gigpo_gamma}")
         if not self.tasks or not all(isinstance(t, str) for t in self.tasks):
             raise ConfigError("online.tasks must be a non-empty list of task ids")
         if self.loss_normalisation not in LOSS_NORMALISATIONS:

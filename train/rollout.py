@@ -14,7 +14,9 @@ fewer than two episodes is dropped (``Rollout.dropped_groups``). Replay (:mod:`c
 rollout of an all-failed group for a stored success before advantages are computed.
 
 Advantages are pluggable: ``ADVANTAGES[name](rewards) -> per-episode advantages`` (``grpo``: scaled by the
-group's std, ``grpo_unscaled``: Dr. GRPO's mean-only form); step-level forms (issue 13) register here too.
+group's std, ``grpo_unscaled``: Dr. GRPO's mean-only form); a ``step_advantage(group)`` function (issue 13,
+:mod:`cua.train.credit`: GiGPO) gives each turn its own advantage instead (``Group.turn_advantages``). A
+hierarchical policy's steps give two turns each, the subgoal's and the action's (both levels trained).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from typing import Any, Callable, Sequence
 
 from cua.agent import EpisodeJob, run_episodes
 from cua.errors import ConfigError, DeviceError
+from cua.policies.hierarchical import SUBGOAL_TOKENS_KEY
 from cua.policies.model import TOKENS_KEY, TurnTokens
 from cua.rewards.advantages import grpo_advantages
 from cua.rewards.task import TaskReward
@@ -51,6 +54,8 @@ class Episode:
     num_steps: int
     replayed: bool = False
     trajectory: Trajectory | None = field(default=None, repr=False)
+    #: The anchor state of each turn (:func:`cua.train.credit.screen_anchor`), for step-level groups.
+    anchors: list[str | None] = field(default_factory=list)
 
     @property
     def lost(self) -> bool:
@@ -68,6 +73,9 @@ class Group:
     lost: int = 0
     advantages: list[float] = field(default_factory=list)
     replayed: bool = False
+    #: Per episode, the advantage of each of its turns (the episode's advantage on every turn unless a step
+    #: advantage is set).
+    turn_advantages: list[list[float]] = field(default_factory=list)
 
     @property
     def dropped(self) -> bool:
@@ -88,10 +96,19 @@ def episode_reward(shaping: TaskReward, traj: Trajectory) -> float:
 
 
 def to_episode(task_id: str, seed: int, traj: Trajectory, shaping: TaskReward) -> Episode:
-    turns = [s.info[TOKENS_KEY] for s in traj.steps if isinstance(s.info.get(TOKENS_KEY), TurnTokens)]
+    from cua.train.credit import screen_anchor
+
+    turns: list[TurnTokens] = []
+    anchors: list[str | None] = []
+    for s in traj.steps:
+        anchor = screen_anchor(s.observation)
+        for level, key in (("high", SUBGOAL_TOKENS_KEY), ("low", TOKENS_KEY)):
+            if isinstance(s.info.get(key), TurnTokens):
+                turns.append(s.info[key])
+                anchors.append(None if anchor is None else f"{level}:{anchor}")
     return Episode(task_id=task_id, seed=seed, turns=turns, success=float(traj.success or 0.0),
                    reward=episode_reward(shaping, traj), status=traj.status, num_steps=len(traj.steps),
-                   trajectory=traj)
+                   trajectory=traj, anchors=anchors)
 
 
 class LocalEnv:
@@ -207,7 +224,7 @@ class Roller:
     def __init__(
         self, slots: Sequence[Any], policy: Any, *, group_size: int, max_episode_steps: int | None = None,
         reward: TaskReward = TaskReward(), advantage: str = "grpo", replay: Any = None,
-        step_timeout: float | None = None,
+        step_timeout: float | None = None, step_advantage: Callable[[Group], list[list[float]]] | None = None,
     ) -> None:
         if group_size < 2:
             raise ConfigError(f"group_size must be >= 2 (GRPO needs a group), got {group_size}")
@@ -217,6 +234,7 @@ class Roller:
         self.group_size, self.max_episode_steps = group_size, max_episode_steps
         self.reward, self.advantage, self.replay = reward, ADVANTAGES[advantage], replay
         self.step_timeout = step_timeout
+        self.step_advantage = step_advantage
 
     def collect(self, plan: Sequence[tuple[str, int]]) -> Rollout:
         """Play every (task, seed) of ``plan`` ``group_size`` times; group, replay, score advantages."""
@@ -247,6 +265,8 @@ class Roller:
             for e in survivors:
                 self.replay.add(task_id, _as_replayed(e), e.reward)
         group.advantages = list(self.advantage([e.reward for e in group.episodes]))
+        group.turn_advantages = (self.step_advantage(group) if self.step_advantage is not None else
+                                 [[a] * len(e.turns) for e, a in zip(group.episodes, group.advantages)])
         return group
 
     def _wave(self, wave: list[tuple[str, int]], out: Rollout) -> list[Episode]:
@@ -292,4 +312,5 @@ def _finish(slot: Any, task: Any, traj: Trajectory) -> None:
 
 def _as_replayed(episode: Episode) -> Episode:
     return Episode(task_id=episode.task_id, seed=episode.seed, turns=episode.turns, success=episode.success,
-                   reward=episode.reward, status=episode.status, num_steps=episode.num_steps, replayed=True)
+                   reward=episode.reward, status=episode.status, num_steps=episode.num_steps, replayed=True,
+                   anchors=list(episode.anchors))
