@@ -1,0 +1,62 @@
+"""bench/credit_compare.py (issue 13's comparison command): variant commands, the shared SFT start, the table."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+
+from cua.train.recipe import load_recipe
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def load() -> object:
+    spec = importlib.util.spec_from_file_location("credit_compare", ROOT / "bench" / "credit_compare.py")
+    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+    spec.loader.exec_module(module)  # type: ignore[union-attr]
+    return module
+
+
+def test_every_variant_is_a_valid_recipe(tmp_path: Path) -> None:
+    cc = load()
+    for name in cc.VARIANTS:  # type: ignore[attr-defined]
+        cmd = cc.commands(tmp_path, name, updates=5, episodes=200, tasks="button_chain.3", every=5)  # type: ignore[attr-defined]
+        sets = [cmd[i + 1] for i, a in enumerate(cmd) if a == "--set"]
+        recipe = load_recipe(cc.RECIPE, sets)  # type: ignore[attr-defined]
+        online = recipe.stages[-1].online
+        assert recipe.stages[-1].trl["max_steps"] == 5 and online is not None
+        assert ("--resume" in cmd) == (name != "trajectory")
+    assert online.importance_sampling == "st_ppo"
+
+
+def test_table_from_runs(tmp_path: Path) -> None:
+    cc = load()
+    assert [round(x, 3) for x in cc.wilson(50, 100)] == [0.404, 0.596]  # type: ignore[attr-defined]
+    run = tmp_path / "gigpo"
+    run.mkdir()
+    (run / "live_eval.jsonl").write_text(
+        json.dumps({"stage": "sft", "step": 10, "eval/live_success": 0.2, "live_eval/n": 200}) + "\n"
+        + json.dumps({"stage": "online", "step": 4, "eval/live_success": 0.25, "live_eval/n": 200}) + "\n")
+    (run / "metrics.jsonl").write_text("".join(json.dumps({"online/episodes": 8, "online/episode_steps": s}) + "\n"
+                                               for s in (2.0, 2.5)))
+    summary = cc.summarise(run)  # type: ignore[attr-defined]
+    assert summary["success"] == 0.25 and summary["env_steps"] == 36 and summary["step"] == 4
+    assert summary["low"] < 0.25 < summary["high"]
+    text = cc.table(tmp_path, {"gigpo": 120.0})  # type: ignore[attr-defined]
+    assert "| gigpo | 0.250 |" in text and "| 2.0 |" in text and "trajectory |" not in text
+
+
+def test_variants_need_the_baselines_sft(tmp_path: Path) -> None:
+    cc = load()
+    with pytest.raises(SystemExit, match="SFT"):
+        cc.seed_from_baseline(tmp_path, "gigpo")  # type: ignore[attr-defined]
+    base = tmp_path / "trajectory"
+    (base / "sft").mkdir(parents=True)
+    (base / "sft" / "DONE").write_text("")
+    (base / "base").mkdir()
+    (base / "recipe.yaml").write_text("name: x\n")
+    cc.seed_from_baseline(tmp_path, "gigpo")  # type: ignore[attr-defined]
+    assert (tmp_path / "gigpo" / "sft" / "DONE").is_file() and (tmp_path / "gigpo" / "recipe.yaml").is_file()
