@@ -11,6 +11,7 @@ import os
 import signal
 import sys
 import tempfile
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +28,28 @@ from cua.devices.wrappers import DeviceWrapper  # noqa: E402
 from .harness_desktop import SettledObserve, wait_until_shown  # noqa: E402
 
 PASSWORD = "contract-pw"
+FOCUS_TIMEOUT = 10.0
+
+
+def wait_for_keyboard_focus(display: str, timeout: float = FOCUS_TIMEOUT) -> None:
+    """Wait until the window manager has given a window the keyboard focus (the start state of a screen a user
+    sees). Until then keys sent through VNC go to no window; openbox focuses the new Chromium window on its own
+    time, which under load came after the suite's first keys (the whole text never arrived)."""
+    from Xlib.display import Display
+
+    xdisplay = Display(display)
+    try:
+        root = xdisplay.screen().root.id
+        deadline = time.monotonic() + timeout
+        while True:
+            focus = xdisplay.get_input_focus().focus
+            if not isinstance(focus, int) and focus.id != root:
+                return
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"no window got the keyboard focus on {display} within {timeout} s")
+            time.sleep(0.05)
+    finally:
+        xdisplay.close()
 
 
 class RelaunchOnReset(DeviceWrapper):
@@ -61,6 +84,7 @@ class VncHarness:
                     with device:
                         device.reset()
                         wait_until_shown(device)
+                        wait_for_keyboard_focus(server.display)
                         wrapped = SettledObserve(device)
                         self.servers[id(wrapped)] = vnc.pid
                         try:
