@@ -169,7 +169,8 @@ def test_their_example_loop_runs_cua_policies_on_a_real_window(
             (tmp_path / f"cache-{name}").mkdir()
             agent = OSWorldAgent(make_policy(f"script:{script}"), action_space=action_space)
             out = tmp_path / "results" / "os" / name
-            scores[name] = run_example(agent, env, task, max_steps=8, settle_seconds=0, out_dir=out)
+            scores[name] = run_example(agent, env, task, max_steps=8, settle_seconds=0,
+                                       sleep_after_execution=0.5, out_dir=out)  # X input reaches Tk late
             assert env.action_history[-1] == "DONE"
             assert editor.read_text(encoding="utf-8") == text
             records = [json.loads(line) for line in (out / "traj.jsonl").read_text().splitlines()]
