@@ -35,6 +35,7 @@ from cua.device import Device
 from cua.errors import ActionError, DeviceError
 from cua.policy import Policy, Proposal
 from cua.task import score_episode
+from cua.threads import map_in_threads
 from cua.trajectory import Step, Trajectory
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -293,25 +294,13 @@ def run_episodes(
     re-raised here once every episode has finished.
     """
     batcher = BatchedPolicy(policy, live=len(jobs))
-    results: list[Trajectory | None] = [None] * len(jobs)
-    errors: list[BaseException] = []
 
-    def play(i: int, job: EpisodeJob) -> None:
+    def play(job: EpisodeJob) -> Trajectory:
         try:
-            results[i] = run_episode(job.device, batcher, job.goal, task=job.task, max_steps=job.max_steps,
-                                     time_budget=time_budget, step_timeout=step_timeout, out_dir=job.out_dir,
-                                     on_step=on_step)
-        except BaseException as exc:
-            errors.append(exc)
+            return run_episode(job.device, batcher, job.goal, task=job.task, max_steps=job.max_steps,
+                               time_budget=time_budget, step_timeout=step_timeout, out_dir=job.out_dir,
+                               on_step=on_step)
         finally:
             batcher.leave()
 
-    threads = [threading.Thread(target=play, args=(i, job), name=f"cua-episode-{i}", daemon=True)
-               for i, job in enumerate(jobs)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    if errors:
-        raise errors[0]
-    return [r for r in results if r is not None], batcher
+    return map_in_threads(play, jobs, name="cua-episode"), batcher

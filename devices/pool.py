@@ -37,6 +37,7 @@ from cua.devices.pool_proxy import PooledDevice, PooledTools, remote_task
 from cua.devices.pool_run import EpisodeResult, Job, run_jobs
 from cua.devices.pool_worker import kill_tagged, process_main
 from cua.errors import ConfigError, DeviceDisconnected, DeviceTimeout
+from cua.threads import map_in_threads
 
 if TYPE_CHECKING:  # pragma: no cover
     from cua.policy import Policy
@@ -258,21 +259,7 @@ class EnvPool(ClosesOnExit):
 
     def _boot_all(self) -> None:
         """Spawn every slot's worker in parallel; re-raise the first failure."""
-        errors: list[BaseException] = []
-
-        def boot(env: PooledEnv) -> None:
-            try:
-                env._spawn()
-            except BaseException as exc:
-                errors.append(exc)
-
-        threads = [threading.Thread(target=boot, args=(env,), daemon=True) for env in self.slots]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        if errors:
-            raise errors[0]
+        map_in_threads(lambda env: env._spawn(), self.slots, name="cua-pool-boot")
 
     def run(
         self,
