@@ -4,7 +4,7 @@ the learning-proof environment (``online_proof`` recipe: button_chain on the web
     python bench/credit_compare.py --out runs/credit [--updates 200] [--episodes 200] [--tasks button_chain.3]
 
 1. ``trajectory`` runs the recipe's SFT stage (stopped early by live held-out success, as the learning proof)
-   and then its online stage (trajectory GRPO) through :mod:`cua.train.live_eval`;
+   and then its online stage (trajectory GRPO), both scored by the recipe's live held-out evaluation;
 2. every other variant gets a copy of that run's ``base/`` and finished ``sft/`` folders and ``--resume``s,
    so its online stage starts from the same SFT model, with the same number of updates (``--updates``; each
    update plays ``group_size`` x ``groups_per_step`` episodes, so the variants see the same number of
@@ -60,11 +60,12 @@ def wilson(successes: float, n: int, z: float = 1.96) -> tuple[float, float]:
 
 
 def commands(out: Path, variant: str, *, updates: int, episodes: int, tasks: str, every: int) -> list[str]:
-    """The ``cua.train.live_eval`` command line of one variant."""
+    """The ``cua train`` command line of one variant (live held-out evaluation as the recipe's ``live_eval``)."""
     # the recipe's 60-minute cap lifted: every variant plays the same number of updates
-    sets = [f"stages.online.trl.max_steps={updates}", "stages.online.max_minutes=100000", *VARIANTS[variant]]
-    cmd = [sys.executable, "-m", "cua.train.live_eval", RECIPE, "--out", str(out / variant),
-           "--stage", "sft=10:0.2", "--stage", f"online={every}", "--tasks", tasks, "--episodes", str(episodes)]
+    sets = [f"stages.online.trl.max_steps={updates}", "stages.online.max_minutes=100000",
+            f"live_eval.tasks=[{tasks}]", f"live_eval.episodes={episodes}", f"stages.online.live_eval.every={every}",
+            *VARIANTS[variant]]
+    cmd = [sys.executable, "-m", "cua", "train", RECIPE, "--out", str(out / variant)]
     for s in sets:
         cmd += ["--set", s]
     if variant != "trajectory":

@@ -9,39 +9,29 @@ demonstrations draw seeds below it.
 
 :class:`LiveEval` runs it at a stage's start (``at_start``), every ``every`` steps and at the stage's end, for
 the stages named in its ``stages`` mapping (a stage is recognised by its output folder), appends
-``{"stage", "step", "eval/live_success", "live_eval/n", ...}`` to ``metrics.jsonl`` (drawn by ``cua plot``) and
+``{"stage", "step", "eval/live_success", "live_eval/n", "live_eval/jobs", ...}`` to ``metrics.jsonl`` (drawn by ``cua plot``) and
 ``live_eval.jsonl``, and ends the stage (as ``max_steps`` would) once the success reaches ``stop_at``: the way
-an SFT stage is "stopped early" in the 20-50% band. Run a recipe with it: :func:`train_with_live_eval`, or
-``python -m cua.train.live_eval RECIPE --out DIR --stage sft=10:0.2 --stage online=25`` (``STAGE=EVERY[:STOP]``).
-
-Not yet in the recipe schema: a recipe key that builds this callback (``live_eval:`` per stage) is the
-runner's to add; until then this module's entry point passes it through ``cua.train.runner.train(callbacks=)``.
+an SFT stage is "stopped early" in the 20-50% band. Recipes ask for it with a recipe-level ``live_eval:``
+(:class:`~cua.train.recipe.LiveEvalSetup`: tasks, episodes, env) and a ``live_eval:`` on each stage to score
+(:class:`~cua.train.recipe.LiveEvalSpec`: every, stop_at, at_start); :func:`live_eval_callback` builds the
+callback for :func:`cua.train.runner.train`.
 """
 
 from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
 from transformers import TrainerCallback
 
 from cua.train.callbacks import METRICS_FILE
+from cua.train.recipe import LiveEvalSpec, Recipe
 
 LIVE_FILE = "live_eval.jsonl"
 DEFAULT_ENV = "web:about:blank"
 DEFAULT_ENV_OPTIONS = {"viewport": "224x224"}
-
-
-@dataclass(frozen=True, kw_only=True)
-class LiveEvalSpec:
-    """When to evaluate one stage: every ``every`` steps (0: start/end only), stop once success >= ``stop_at``."""
-
-    every: int = 0
-    stop_at: float | None = None
-    at_start: bool = False
 
 
 def held_out_jobs(tasks: Sequence[str], episodes: int, start: int | None = None) -> list[tuple[str, int]]:
@@ -72,24 +62,12 @@ def play_held_out(policy: Any, jobs: Sequence[tuple[str, int]], slots: Sequence[
     """Play each (task, seed) of ``jobs`` once with ``policy`` on ``slots`` (waves of ``len(slots)``, one
     batched propose per step); ``eval/live_success`` (solved / played, episodes lost to infrastructure left
     out), ``live_eval/n`` (played), ``live_eval/lost``, ``live_eval/invalid_rate`` (invalid steps / steps)."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    from cua.agent import EpisodeJob, run_episodes
-    from cua.trajectory import Trajectory
-    from cua.train.rollout import _finish, _start
+    from cua.train.rollout import play_wave
 
     solved = lost = invalid = steps = 0
     for i in range(0, len(jobs), len(slots)):
         wave = list(jobs[i:i + len(slots)])
-        active = list(slots[:len(wave)])
-        with ThreadPoolExecutor(max_workers=len(wave)) as ex:
-            started = list(ex.map(_start, active, wave))
-        run = [EpisodeJob(device=s.device, task=t, max_steps=max_steps)
-               for s, t in zip(active, started) if not isinstance(t, Trajectory)]
-        trajs = iter(run_episodes(run, policy)[0] if run else [])
-        results = [t if isinstance(t, Trajectory) else next(trajs) for t in started]
-        with ThreadPoolExecutor(max_workers=len(wave)) as ex:
-            list(ex.map(_finish, active, started, results))
+        results, _ = play_wave(slots[:len(wave)], wave, policy, max_steps=max_steps)
         for traj in results:
             lost += traj.status == "infra_error"
             solved += traj.status != "infra_error" and (traj.success or 0.0) >= 1.0
@@ -132,12 +110,14 @@ class LiveEval(TrainerCallback):
         for slot in slots:
             slot.close()
 
-    def run(self, model: Any, processor: Any, stage: str, step: int) -> dict[str, Any]:
+    def run(self, model: Any, processor: Any, stage: str, step: int, n: int | None = None) -> dict[str, Any]:
+        """Play the first ``n`` held-out jobs (all by default) and log the record."""
         started = time.time()
-        metrics = live_success(model, processor, self.codec, self.jobs, self.slots(),
+        jobs = self.jobs[:n]
+        metrics = live_success(model, processor, self.codec, jobs, self.slots(),
                                max_new_tokens=self.max_new_tokens, max_steps=self.max_steps)
         record = {"stage": stage, "step": step, "time": time.time(), "live_eval/seconds": time.time() - started,
-                  **metrics}
+                  "live_eval/jobs": len(jobs), **metrics}
         self.records.append(record)
         for name in (METRICS_FILE, LIVE_FILE):
             with (self.run_dir / name).open("a") as fh:
@@ -156,74 +136,34 @@ class LiveEval(TrainerCallback):
         if spec is None or not spec.every or state.global_step % spec.every or state.global_step >= state.max_steps:
             return
         if state.is_world_process_zero:
-            record = self.run(model, processing_class, self._stage(args), state.global_step)
+            record = self.run(model, processing_class, self._stage(args), state.global_step, spec.every_n)
             if spec.stop_at is not None and record["eval/live_success"] >= spec.stop_at:
                 control.should_training_stop = True
 
     def on_train_end(self, args: Any, state: Any, control: Any, model: Any = None, processing_class: Any = None,
                      **kwargs: Any) -> None:
         stage = self._stage(args)
-        if stage in self.stages and state.is_world_process_zero:
+        last = self.records[-1] if self.records else {}
+        measured = (last.get("stage"), last.get("step"), last.get("live_eval/jobs")) == (
+            stage, state.global_step, len(self.jobs))
+        if stage in self.stages and state.is_world_process_zero and not measured:
             self.run(model, processing_class, stage, state.global_step)
         if stage == list(self.stages)[-1]:
             self.close()
 
 
-def parse_stage(text: str) -> tuple[str, LiveEvalSpec]:
-    """``STAGE=EVERY[:STOP]`` (``sft=10:0.2``) -> (stage, spec); evaluated at the stage's start too."""
-    from cua.errors import ConfigError
+def live_eval_callback(recipe: Recipe, run_dir: str | Path, codec: str | None = None) -> LiveEval | None:
+    """The :class:`LiveEval` a recipe asks for (its ``live_eval:`` and its stages' ``live_eval:``), or None;
+    ``codec`` is the run's (default: the recipe's)."""
+    from cua.task import get_task
 
-    name, sep, rest = text.partition("=")
-    every, _, stop = rest.partition(":")
-    try:
-        if not sep or not name:
-            raise ValueError
-        return name, LiveEvalSpec(every=int(every), stop_at=float(stop) if stop else None, at_start=True)
-    except ValueError:
-        raise ConfigError(f"--stage expects STAGE=EVERY[:STOP] (e.g. sft=10:0.2), got {text!r}") from None
-
-
-def train_with_live_eval(recipe: Any, out: str | Path, stages: dict[str, LiveEvalSpec], *, tasks: Sequence[str],
-                         resume: bool = False, **options: Any) -> Path:
-    """Run ``recipe`` (a :class:`~cua.train.recipe.Recipe`) with a :class:`LiveEval` on ``stages``."""
-    from cua.train.runner import train
-
-    unknown = sorted(set(stages) - {s.name for s in recipe.stages})
-    if unknown:
-        from cua.errors import ConfigError
-
-        raise ConfigError(f"live evaluation names unknown stage(s) {unknown}; the recipe's: "
-                          f"{', '.join(s.name for s in recipe.stages)}")
-    Path(out).mkdir(parents=True, exist_ok=True)
-    callback = LiveEval(out, recipe.codec, stages, tasks=tasks, **options)
-    try:
-        return train(recipe, out, resume=resume, callbacks=[callback])
-    finally:
-        callback.close()
-
-
-def main(argv: Sequence[str] | None = None) -> None:
-    """``python -m cua.train.live_eval RECIPE --out DIR --stage NAME=EVERY[:STOP] ... [--set k=v ...]``."""
-    import argparse
-
-    from cua.train.recipe import load_recipe
-
-    parser = argparse.ArgumentParser(prog="python -m cua.train.live_eval", description=main.__doc__)
-    parser.add_argument("recipe")
-    parser.add_argument("--out", required=True)
-    parser.add_argument("--stage", action="append", default=[], help="STAGE=EVERY[:STOP], repeatable")
-    parser.add_argument("--set", dest="overrides", action="append", default=[])
-    parser.add_argument("--tasks", default="button_chain.2", help="comma-separated held-out task ids")
-    parser.add_argument("--episodes", type=int, default=100, help="held-out episodes per evaluation")
-    parser.add_argument("--slots", type=int, default=4)
-    parser.add_argument("--resume", action="store_true")
-    ns = parser.parse_args(argv)
-    recipe = load_recipe(ns.recipe, ns.overrides)
-    stages = dict(parse_stage(s) for s in ns.stage)
-    final = train_with_live_eval(recipe, ns.out, stages, tasks=ns.tasks.split(","), resume=ns.resume,
-                                 episodes=ns.episodes, slots=ns.slots)
-    print(f"final model: {final}")
-
-
-if __name__ == "__main__":
-    main()
+    setup = recipe.live_eval
+    stages = {s.name: s.live_eval for s in recipe.stages if s.live_eval is not None}
+    if setup is None or not stages:
+        return None
+    for task_id in setup.tasks:
+        get_task(task_id)
+    return LiveEval(run_dir, codec or recipe.codec, stages, tasks=setup.tasks, episodes=setup.episodes,
+                    seed_start=setup.seed_start, env=setup.env, env_options=dict(setup.env_options),
+                    slots=setup.slots, max_steps=setup.max_steps,
+                    max_new_tokens=setup.max_new_tokens or recipe.eval_max_new_tokens)

@@ -145,6 +145,50 @@ class OnlineSpec:
 
 
 @dataclass(frozen=True, kw_only=True)
+class LiveEvalSetup:
+    """The recipe's live held-out evaluation (``live_eval:``; :mod:`cua.train.live_eval`): ``episodes`` episodes
+    of ``tasks`` (taking turns) on held-out seeds from ``seed_start`` (default
+    :data:`cua.eval.live.HELD_OUT_SEED_START`, never a training seed), played greedily with the trainer's model on
+    ``slots`` in-process devices of ``env``; ``max_new_tokens`` defaults to the recipe's
+    ``eval_max_new_tokens``, ``max_steps`` to each task's budget. Stages opt in with their own ``live_eval:``
+    (:class:`LiveEvalSpec`)."""
+
+    tasks: list[str]
+    episodes: int = 100
+    env: str = "web:about:blank"
+    env_options: Mapping[str, Any] = field(default_factory=lambda: {"viewport": "224x224"})
+    slots: int = 4
+    max_new_tokens: int | None = None
+    max_steps: int | None = None
+    seed_start: int | None = None
+
+    def __post_init__(self) -> None:
+        if not self.tasks or not all(isinstance(t, str) for t in self.tasks):
+            raise ConfigError("live_eval.tasks must be a non-empty list of task ids")
+        if self.episodes < 1 or self.slots < 1:
+            raise ConfigError("live_eval: episodes and slots must be >= 1")
+
+
+@dataclass(frozen=True, kw_only=True)
+class LiveEvalSpec:
+    """When a stage is evaluated live (its ``live_eval:``): at its start when ``at_start``, every ``every`` steps
+    (0: only at its end; on the first ``every_n`` held-out episodes when set, a cheaper check), and at its end
+    on all of them; the stage ends (as ``max_steps`` would) once a check's success >= ``stop_at`` (how an SFT
+    stage is "stopped early" in a target band)."""
+
+    every: int = 0
+    every_n: int | None = None
+    stop_at: float | None = None
+    at_start: bool = False
+
+    def __post_init__(self) -> None:
+        if self.every < 0 or (self.stop_at is not None and not 0.0 <= self.stop_at <= 1.0):
+            raise ConfigError(f"live_eval: every must be >= 0 and stop_at in [0, 1], got {self}")
+        if self.every_n is not None and self.every_n < 1:
+            raise ConfigError(f"live_eval.every_n must be >= 1 (episodes per periodic check), got {self.every_n}")
+
+
+@dataclass(frozen=True, kw_only=True)
 class StageSpec:
     """One stage: ``kind`` sft|grpo|grpo_online, trl config fields in ``trl``, optional per-stage data and rewards
     (``grpo_online``: live episodes described by ``online``, an :class:`OnlineSpec`; no data).
@@ -154,7 +198,8 @@ class StageSpec:
     held-out evaluation reaches that click-in-box accuracy; ``max_minutes`` ends it after that much wall time
     (both end it like ``max_steps`` does: final model saved, next stage runs). ``eval_every`` and ``eval_data``
     override the recipe's held-out evaluation period and set for this stage (a stage on another task needs its
-    own held-out set).
+    own held-out set). ``live_eval`` (a :class:`LiveEvalSpec`) evaluates the stage by live held-out episodes as
+    the recipe's ``live_eval`` describes.
     """
 
     name: str
@@ -168,6 +213,7 @@ class StageSpec:
     rewards: list[RewardSpec] | None = None
     eval_data: list[SourceSpec] | None = None
     online: OnlineSpec | None = None
+    live_eval: LiveEvalSpec | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -176,7 +222,8 @@ class Recipe:
 
     ``eval_data`` is a held-out set scored by :mod:`cua.train.evaluate` before the first stage, every
     ``eval_every`` steps (0: only at stage ends; on the first ``eval_every_n`` rows when set) and on the whole
-    set at the end of each stage.
+    set at the end of each stage. ``live_eval`` (a :class:`LiveEvalSetup`) scores the stages that ask for it
+    by live held-out episodes.
     """
 
     name: str
@@ -195,6 +242,7 @@ class Recipe:
     eval_every_n: int | None = None
     eval_max_new_tokens: int = 32
     rewards: list[RewardSpec] = field(default_factory=list)
+    live_eval: LiveEvalSetup | None = None
     seed: int = 0
 
     def stage_data(self, stage: StageSpec) -> list[SourceSpec]:
@@ -260,8 +308,9 @@ def _stage(raw: Any, index: int) -> StageSpec:
     if (raw["kind"] == "grpo_online") != (online is not None):
         raise ConfigError(f"{where}: a grpo_online stage needs an `online:` mapping (env, tasks, group_size, ...), "
                           "and only a grpo_online stage takes one")
+    live = _build(LiveEvalSpec, raw["live_eval"], f"{where}.live_eval") if raw.get("live_eval") else None
     return StageSpec(name=str(raw["name"]), kind=raw["kind"], trl=dict(trl), data=data, rewards=rewards,
-                     eval_data=eval_data, online=online,
+                     eval_data=eval_data, online=online, live_eval=live,
                      init=raw.get("init"), stop_at_hit_rate=raw.get("stop_at_hit_rate"),
                      max_minutes=raw.get("max_minutes"), eval_every=raw.get("eval_every"))
 
@@ -301,12 +350,16 @@ def parse_recipe(raw: Any) -> Recipe:
     model = _build(ModelSpec, {"path": model_raw} if isinstance(model_raw, str) else model_raw, "recipe.model")
     if (model.path is None) == (model.tiny is None):
         raise ConfigError("recipe.model needs exactly one of path (checkpoint folder or hub id) or tiny (family)")
+    live = _build(LiveEvalSetup, raw["live_eval"], "recipe.live_eval") if raw.get("live_eval") else None
+    asking = [s.name for s in stages if s.live_eval is not None]
+    if asking and live is None:
+        raise ConfigError(f"stage(s) {asking} set live_eval but the recipe has no `live_eval:` (tasks, episodes, env)")
     lora = raw.get("lora")
     values = dict(raw)
     values.update(
         model=model, stages=stages, lora=_build(LoraSpec, lora, "recipe.lora") if lora else None,
         data=_sources(raw.get("data"), "recipe.data"), eval_data=_sources(raw.get("eval_data"), "recipe.eval_data"),
-        rewards=_rewards(raw.get("rewards"), "recipe.rewards"),
+        rewards=_rewards(raw.get("rewards"), "recipe.rewards"), live_eval=live,
     )
     try:
         return Recipe(**values)

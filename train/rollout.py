@@ -31,6 +31,7 @@ from cua.policies.hierarchical import SUBGOAL_TOKENS_KEY
 from cua.policies.model import TOKENS_KEY, TurnTokens
 from cua.rewards.advantages import grpo_advantages
 from cua.rewards.task import TaskReward
+from cua.threads import map_in_threads
 from cua.trajectory import Trajectory
 
 AdvantageFn = Callable[[list[float]], list[float]]
@@ -270,21 +271,32 @@ class Roller:
         return group
 
     def _wave(self, wave: list[tuple[str, int]], out: Rollout) -> list[Episode]:
-        slots = self.slots[:len(wave)]
-        with ThreadPoolExecutor(max_workers=len(wave)) as ex:
-            started = list(ex.map(_start, slots, wave))
-        jobs = [EpisodeJob(device=slot.device, task=task, max_steps=self.max_episode_steps)
-                for slot, task in zip(slots, started) if not isinstance(task, Trajectory)]
-        trajs: list[Trajectory] = []
-        if jobs:
-            trajs, batcher = run_episodes(jobs, self.policy, step_timeout=self.step_timeout)
+        results, batcher = play_wave(self.slots[:len(wave)], wave, self.policy, max_steps=self.max_episode_steps,
+                                     step_timeout=self.step_timeout)
+        if batcher is not None:
             out.batches += batcher.batches
             out.generation_s += sum(batcher.seconds)
-        it = iter(trajs)
-        results = [task if isinstance(task, Trajectory) else next(it) for task in started]
-        with ThreadPoolExecutor(max_workers=len(wave)) as ex:
-            list(ex.map(_finish, slots, started, results))
         return [to_episode(t, s, traj, self.reward) for (t, s), traj in zip(wave, results)]
+
+
+def play_wave(slots: Sequence[Any], wave: Sequence[tuple[str, int]], policy: Any, *, max_steps: int | None = None,
+              step_timeout: float | None = None) -> tuple[list[Trajectory], Any]:
+    """Play one episode of each (task, seed) of ``wave`` on ``slots[i]``, all together through the one agent
+    loop (:func:`cua.agent.run_episodes`: one batched propose per step). Set-up failures become ``infra_error``
+    trajectories; every task is torn down and every slot that failed is restarted. Returns the trajectories
+    (in wave order) and the :class:`~cua.agent.BatchedPolicy` (None when no episode could start)."""
+    pairs = list(zip(slots, wave))
+    started = map_in_threads(lambda pair: _start(*pair), pairs, name="cua-task-start")
+    jobs = [EpisodeJob(device=slot.device, task=task, max_steps=max_steps)
+            for slot, task in zip(slots, started) if not isinstance(task, Trajectory)]
+    trajs: list[Trajectory] = []
+    batcher = None
+    if jobs:
+        trajs, batcher = run_episodes(jobs, policy, step_timeout=step_timeout)
+    it = iter(trajs)
+    results = [task if isinstance(task, Trajectory) else next(it) for task in started]
+    map_in_threads(lambda item: _finish(*item), list(zip(slots, started, results)), name="cua-task-finish")
+    return results, batcher
 
 
 def _start(slot: Any, job: tuple[str, int]) -> Any:
@@ -296,7 +308,6 @@ def _start(slot: Any, job: tuple[str, int]) -> Any:
         traj = Trajectory(goal="", task_id=task_id, seed=seed, device=str(getattr(slot.device, "spec", "")))
         traj.finish("infra_error", error=f"setup failed: {type(exc).__name__}: {exc}")
         return traj
-
 
 
 def _finish(slot: Any, task: Any, traj: Trajectory) -> None:

@@ -140,6 +140,21 @@ def train(recipe: Recipe, run_dir: str | Path, *, resume: bool = False, callback
     if not resume:
         _save_recipe(recipe, run_dir)
         processing.save(run_dir)
+    from cua.train.live_eval import live_eval_callback
+
+    live = live_eval_callback(recipe, run_dir, codec.name)
+    try:
+        return _run_stages(recipe, run_dir, todo, plan, eval_rows, model, processor, processing,
+                           resume=resume, cuda=cuda, callbacks=[*callbacks, *([live] if live else [])],
+                           trainer_kwargs=trainer_kwargs, codec=codec)
+    finally:
+        if live is not None:
+            live.close()
+
+
+def _run_stages(recipe: Recipe, run_dir: Path, todo: list[int], plan: list[tuple[Any, Any]],
+                eval_rows: dict[str, Any], model: Any, processor: Any, processing: ProcessingConfig, *,
+                resume: bool, cuda: bool, callbacks: list[Any], trainer_kwargs: dict[str, Any], codec: Codec) -> Path:
     for i, (train_ds, rewards) in zip(todo, plan):
         stage = recipe.stages[i]
         if i != todo[0] and stage.init is not None and stage.init != recipe.stages[i - 1].name:

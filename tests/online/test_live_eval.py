@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from types import SimpleNamespace
 
 import pytest
@@ -11,7 +12,8 @@ from cua.actions import Click
 from cua.errors import ConfigError
 from cua.eval import button_chain as bc
 from cua.policy import Proposal
-from cua.train.live_eval import LiveEval, LiveEvalSpec, held_out_jobs, live_success, parse_stage, play_held_out
+from cua.train.live_eval import LiveEval, held_out_jobs, live_eval_callback, live_success, play_held_out
+from cua.train.recipe import LiveEvalSpec, load_recipe
 from cua.train.rollout import LocalEnv
 
 
@@ -76,12 +78,50 @@ def test_callback_with_the_trainer_model_logs_and_stops(tmp_path, slots, tiny_mo
     cb.on_step_end(other, state, SimpleNamespace(should_training_stop=False), model=model,
                    processing_class=processor)
     records = [json.loads(line) for line in (tmp_path / "live_eval.jsonl").read_text().splitlines()]
-    assert [(r["stage"], r["step"], r["live_eval/n"]) for r in records] == [("sft", 5, 2.0)]
+    assert [(r["stage"], r["step"], r["live_eval/n"], r["live_eval/jobs"]) for r in records] == [("sft", 5, 2.0, 2)]
     assert "eval/live_success" in json.loads((tmp_path / "metrics.jsonl").read_text().splitlines()[0])
 
 
-def test_parse_stage():
-    assert parse_stage("sft=10:0.2") == ("sft", LiveEvalSpec(every=10, stop_at=0.2, at_start=True))
-    assert parse_stage("online=25")[1].stop_at is None
-    with pytest.raises(ConfigError):
-        parse_stage("sft")
+def test_recipe_live_eval_builds_the_callback():
+    recipe = load_recipe("online_proof", ["live_eval.episodes=7", "live_eval.slots=3"])
+    cb = live_eval_callback(recipe, "/tmp/run", "grid8")
+    assert cb.stages == {"sft": LiveEvalSpec(every=10, stop_at=0.2, at_start=True), "online": LiveEvalSpec(every=25)}
+    assert cb.jobs == held_out_jobs(["button_chain.2"], 7) and cb.n_slots == 3 and cb.codec == "grid8"
+    assert cb.max_new_tokens == recipe.eval_max_new_tokens == 3
+    assert live_eval_callback(load_recipe("online_proof", ["stages.sft.live_eval=null",
+                                                           "stages.online.live_eval=null"]), "/tmp/run") is None
+
+
+@pytest.mark.parametrize("override, message", [
+    ("live_eval=null", "has no `live_eval:`"),
+    ("stages.sft.live_eval.stop_at=2", "stop_at in [0, 1]"),
+    ("stages.sft.live_eval.often=3", "unknown key"),
+    ("live_eval.tasks=[]", "non-empty list"),
+])
+def test_bad_live_eval_blocks_are_config_errors(override, message):
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        load_recipe("online_proof", [override])
+
+
+def test_unknown_live_eval_task_is_refused_before_training(tmp_path):
+    with pytest.raises(ConfigError, match="unknown task 'no_such_task'"):
+        live_eval_callback(load_recipe("online_proof", ["live_eval.tasks=[no_such_task]"]), tmp_path)
+
+
+def test_the_end_of_stage_evaluation_is_not_repeated_after_a_stop(tmp_path, slots):
+    cb = LiveEval(tmp_path, "grid8", {"sft": LiveEvalSpec(every=5), "online": LiveEvalSpec(every=5, every_n=1)},
+                  tasks=["button_chain.2"], episodes=3, slots=1)
+    calls = []
+    cb.run = lambda model, processor, stage, step, n=None: calls.append((stage, step, n)) or cb.records.append(
+        {"stage": stage, "step": step, "eval/live_success": 0.0, "live_eval/jobs": len(cb.jobs[:n])})
+    args = SimpleNamespace(output_dir=str(tmp_path / "sft"))
+    state = SimpleNamespace(global_step=5, max_steps=100, is_world_process_zero=True)
+    cb.on_step_end(args, state, SimpleNamespace(should_training_stop=False))
+    cb.on_train_end(args, state, SimpleNamespace())
+    state.global_step = 7
+    cb.on_train_end(args, state, SimpleNamespace())
+    online = SimpleNamespace(output_dir=str(tmp_path / "online"))
+    state.global_step = 10
+    cb.on_step_end(online, state, SimpleNamespace(should_training_stop=False))
+    cb.on_train_end(online, state, SimpleNamespace())  # the periodic check saw 1 of 3 episodes: all 3 now
+    assert calls == [("sft", 5, None), ("sft", 7, None), ("online", 10, 1), ("online", 10, None)]
