@@ -7,7 +7,9 @@ Contract:
   that started in time finishes). ``step_timeout`` is passed to each device call (observe, execute); policy
   calls are not interrupted.
 - An invalid step (the proposal did not parse, or propose/execute raised an :class:`~cua.errors.ActionError`:
-  parse error, out of bounds, denied, unsupported) is recorded with its error and the loop goes on.
+  parse error, out of bounds, denied, unsupported) is recorded with its error and the loop goes on, unless its
+  kind is in ``end_on`` (ARPO ends an episode on a format failure: ``end_on={"parse"}``): then the episode
+  ends as ``ended_on_error`` (and is still scored).
 - A :class:`~cua.errors.DeviceError` ends the episode as ``infra_error``; the trajectory is kept and saved.
 - ``Terminate`` ends the episode (status ``terminated``). ``Answer`` and ``Terminate`` are handled by the
   agent and never sent to the device; the last Answer's text goes to ``task.is_successful(device, answer=...)``.
@@ -28,7 +30,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Collection, Sequence
 
 from cua.actions import Answer, Terminate, check_bounds
 from cua.device import Device
@@ -57,13 +59,15 @@ def run_episode(
     step_timeout: float | None = None,
     out_dir: str | Path | None = None,
     on_step: OnStep | None = None,
+    end_on: Collection[str] = (),
 ) -> Trajectory:
     """Run one episode of ``policy`` on ``device`` toward ``goal`` (default: ``task.goal``).
 
     The device is used as it is (no reset: see :func:`run_task`). ``max_steps`` defaults to ``task.max_steps``
     or :data:`DEFAULT_MAX_STEPS`; ``time_budget`` is in seconds (None: no limit). With ``out_dir`` the
-    trajectory is written step by step. ``on_step(step, trajectory)`` runs after each recorded step.
-    Returns the finished trajectory. ActionError and DeviceError never escape; anything else (a bug, a
+    trajectory is written step by step. ``on_step(step, trajectory)`` runs after each recorded step. An
+    invalid step whose error kind is in ``end_on`` ends the episode (status ``ended_on_error``). Returns the
+    finished trajectory. ActionError and DeviceError never escape; anything else (a bug, a
     ConfigError, KeyboardInterrupt) is saved as ``crashed`` and re-raised.
     """
     if goal is None:
@@ -89,6 +93,9 @@ def run_episode(
                 break
             if _one_step(device, policy, goal, traj, index, step_timeout, on_step):
                 status = "terminated"
+                break
+            if traj.steps[-1].error_kind in end_on:
+                status = "ended_on_error"
                 break
         if task is not None:
             traj.success = score_episode(task, device, traj)
@@ -220,6 +227,7 @@ class EpisodeJob:
     goal: str | None = None
     max_steps: int | None = None
     out_dir: str | Path | None = None
+    end_on: Collection[str] = ()
 
 
 class BatchedPolicy:
@@ -299,7 +307,7 @@ def run_episodes(
         try:
             return run_episode(job.device, batcher, job.goal, task=job.task, max_steps=job.max_steps,
                                time_budget=time_budget, step_timeout=step_timeout, out_dir=job.out_dir,
-                               on_step=on_step)
+                               on_step=on_step, end_on=job.end_on)
         finally:
             batcher.leave()
 

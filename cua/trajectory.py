@@ -34,9 +34,10 @@ FORMAT_VERSION = 1
 EPISODE_FILE = "episode.json"
 STEPS_FILE = "steps.jsonl"
 
-Status = Literal["running", "terminated", "max_steps", "time_budget", "infra_error", "crashed"]
+Status = Literal["running", "terminated", "max_steps", "time_budget", "ended_on_error", "infra_error", "crashed"]
 #: How an episode can end. ``crashed``: an unexpected (non-cua) exception escaped the policy or device.
-STATUSES: tuple[str, ...] = ("running", "terminated", "max_steps", "time_budget", "infra_error", "crashed")
+STATUSES: tuple[str, ...] = ("running", "terminated", "max_steps", "time_budget", "ended_on_error", "infra_error",
+                             "crashed")
 #: Error kinds a step can carry (``device`` only on the last step of an ``infra_error`` episode).
 ERROR_KINDS: tuple[str, ...] = ("parse", "out_of_bounds", "denied", "unsupported", "invalid", "device", "crash")
 TIMING_KEYS: tuple[str, ...] = ("observe", "propose", "execute")

@@ -85,7 +85,8 @@ class OnlineGRPOTrainer(CuaGRPOTrainer):
         self.roller = Roller(slots, self.policy, group_size=online.group_size,
                              max_episode_steps=online.max_episode_steps, reward=task_reward(online),
                              advantage="grpo" if step_advantage else online.advantage, replay=self.replay,
-                             step_timeout=online.step_timeout, step_advantage=step_advantage)
+                             step_timeout=online.step_timeout, step_advantage=step_advantage,
+                             end_on=("parse",) if online.end_on_format_failure else ())
 
     # --- rollouts -> trl's batch -------------------------------------------------------------------------------
     def _plan(self) -> list[tuple[str, int]]:

@@ -85,7 +85,9 @@ class OnlineSpec:
     ``max_episode_steps`` steps (default: the task's budget). ``loss_normalisation``: ``turn`` (each turn's
     token mean, averaged over turns: trl's ``grpo`` loss), ``token`` (all tokens of the batch: ``dapo``) or
     ``episode`` (each episode weighs the same whatever its length). ``advantage`` names an entry of
-    :data:`cua.train.rollout.ADVANTAGES`. Reward shaping: :class:`cua.rewards.task.TaskReward`'s fields.
+    :data:`cua.train.rollout.ADVANTAGES`. Reward shaping: :class:`cua.rewards.task.TaskReward`'s fields;
+    ``end_on_format_failure`` ends an episode at its first unparseable answer (ARPO; the episode is then scored
+    ``format_failure`` when that is set, else by the task's checker).
     ``curriculum`` / ``replay``: true, false, or a mapping of :class:`~cua.train.curriculum.Curriculum` /
     :class:`~cua.train.replay.ReplayBuffer` fields.
 
@@ -113,6 +115,7 @@ class OnlineSpec:
     step_penalty: float = 0.0
     invalid_penalty: float = 0.0
     format_failure: float | None = None
+    end_on_format_failure: bool = False
     history_images: int = 0
     step_timeout: float | None = 60.0
     call_timeout: float = 120.0

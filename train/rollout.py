@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Collection, Sequence
 
 from cua.agent import EpisodeJob, run_episodes
 from cua.errors import ConfigError, DeviceError
@@ -226,6 +226,7 @@ class Roller:
         self, slots: Sequence[Any], policy: Any, *, group_size: int, max_episode_steps: int | None = None,
         reward: TaskReward = TaskReward(), advantage: str = "grpo", replay: Any = None,
         step_timeout: float | None = None, step_advantage: Callable[[Group], list[list[float]]] | None = None,
+        end_on: Collection[str] = (),
     ) -> None:
         if group_size < 2:
             raise ConfigError(f"group_size must be >= 2 (GRPO needs a group), got {group_size}")
@@ -234,7 +235,7 @@ class Roller:
         self.slots, self.policy = list(slots), policy
         self.group_size, self.max_episode_steps = group_size, max_episode_steps
         self.reward, self.advantage, self.replay = reward, ADVANTAGES[advantage], replay
-        self.step_timeout = step_timeout
+        self.step_timeout, self.end_on = step_timeout, tuple(end_on)
         self.step_advantage = step_advantage
 
     def collect(self, plan: Sequence[tuple[str, int]]) -> Rollout:
@@ -272,7 +273,7 @@ class Roller:
 
     def _wave(self, wave: list[tuple[str, int]], out: Rollout) -> list[Episode]:
         results, batcher = play_wave(self.slots[:len(wave)], wave, self.policy, max_steps=self.max_episode_steps,
-                                     step_timeout=self.step_timeout)
+                                     step_timeout=self.step_timeout, end_on=self.end_on)
         if batcher is not None:
             out.batches += batcher.batches
             out.generation_s += sum(batcher.seconds)
@@ -280,14 +281,14 @@ class Roller:
 
 
 def play_wave(slots: Sequence[Any], wave: Sequence[tuple[str, int]], policy: Any, *, max_steps: int | None = None,
-              step_timeout: float | None = None) -> tuple[list[Trajectory], Any]:
+              step_timeout: float | None = None, end_on: Collection[str] = ()) -> tuple[list[Trajectory], Any]:
     """Play one episode of each (task, seed) of ``wave`` on ``slots[i]``, all together through the one agent
     loop (:func:`cua.agent.run_episodes`: one batched propose per step). Set-up failures become ``infra_error``
     trajectories; every task is torn down and every slot that failed is restarted. Returns the trajectories
     (in wave order) and the :class:`~cua.agent.BatchedPolicy` (None when no episode could start)."""
     pairs = list(zip(slots, wave))
     started = map_in_threads(lambda pair: _start(*pair), pairs, name="cua-task-start")
-    jobs = [EpisodeJob(device=slot.device, task=task, max_steps=max_steps)
+    jobs = [EpisodeJob(device=slot.device, task=task, max_steps=max_steps, end_on=tuple(end_on))
             for slot, task in zip(slots, started) if not isinstance(task, Trajectory)]
     trajs: list[Trajectory] = []
     batcher = None

@@ -128,3 +128,28 @@ def test_bad_settings_are_config_errors() -> None:
         Roller([MemorySlot()], RandomClicker(), group_size=1)
     with pytest.raises(ConfigError, match="advantage"):
         Roller([MemorySlot()], RandomClicker(), group_size=2, advantage="nope")
+
+
+class GarbleFirst:
+    """Answers garbage (a parse failure carrying its tokens) at the first turn of every episode, then clicks."""
+
+    name = "garble-first"
+
+    def reset(self, goal: str) -> None:
+        pass
+
+    def propose_batch(self, requests: Sequence[Any]) -> list[Proposal]:
+        tokens = TurnTokens(prompt_ids=[1], completion_ids=[2], logprobs=[-0.1])
+        return [Proposal(text="??", error="no tool call", info={TOKENS_KEY: tokens})
+                if not history else Proposal(text="click", action=Click(x=5, y=5), info={TOKENS_KEY: tokens})
+                for _, _, history in requests]
+
+
+@pytest.mark.parametrize("end_on, steps, reward", [(("parse",), 1, -1.0), ((), 3, 1.0)])
+def test_arpo_format_failure_ends_the_episode_and_scores_minus_one(end_on, steps, reward) -> None:
+    roller = Roller([MemorySlot(), MemorySlot()], GarbleFirst(), group_size=2, max_episode_steps=3,
+                    reward=TaskReward(format_failure=-1.0 if end_on else None), end_on=end_on)
+    group, = roller.collect([("memory_clicks", 1)]).groups
+    assert [e.num_steps for e in group.episodes] == [steps, steps]
+    assert [e.reward for e in group.episodes] == [reward, reward]
+    assert all(len(e.turns) == steps for e in group.episodes)  # the failed turn is trained too

@@ -38,6 +38,18 @@ def test_invalid_steps_are_recorded_and_the_loop_goes_on(tmp_path: Any) -> None:
     assert traj.claimed == "success" and traj.success is None
 
 
+def test_an_error_kind_in_end_on_ends_the_episode_and_it_is_still_scored(tmp_path: Any) -> None:
+    steps = [Click(x=W, y=10), Click(x=1, y=1), Proposal(text="garbage", error="no JSON"), Click(x=1, y=1)]
+    traj = run_episode(MemoryDevice(), ListPolicy(list(steps)), task=ClickTask({"n": 1}), max_steps=10, out_dir=tmp_path,
+                       end_on={"parse"})  # ARPO: a format failure ends the episode; out of bounds does not
+    assert traj.status == "ended_on_error"
+    assert [s.error_kind for s in traj.steps] == ["out_of_bounds", None, "parse"]
+    assert traj.success == 1.0  # the task's checker still judges the state the episode left
+    assert Trajectory.load(tmp_path).status == "ended_on_error"
+    goes_on = run_episode(MemoryDevice(), ListPolicy(list(steps)), task=ClickTask({"n": 1}), max_steps=10)
+    assert goes_on.status == "max_steps" and len(goes_on.steps) == 10
+
+
 @pytest.mark.parametrize("exc, kind", [
     (ActionDenied("no"), "denied"), (ActionUnsupported("nope"), "unsupported"),
 ])
