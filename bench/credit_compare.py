@@ -1,5 +1,5 @@
-"""Issue 13's comparison, one command: trajectory GRPO vs + GiGPO step groups vs hierarchical vs turn-level IS on
-the learning-proof environment (``online_proof`` recipe: button_chain on the web backend), from ONE SFT checkpoint.
+"""Issue 13's comparison, one command: trajectory GRPO vs + GiGPO step groups vs hierarchical vs Hi-Agent's
+foresight advantage vs turn-level IS on the learning-proof environment (``online_proof`` recipe: button_chain on the web backend), from ONE SFT checkpoint.
 
     python bench/credit_compare.py --out runs/credit [--updates 200] [--episodes 200] [--tasks button_chain.3]
 
@@ -15,9 +15,12 @@ the learning-proof environment (``online_proof`` recipe: button_chain on the web
 
 Caveat for ``hierarchical`` here: the recipe's tiny grid8 model writes at most ``max_completion_length`` (3)
 tokens, so its subgoals are a few tokens that replace the goal in the low level's prompt; the variant measures
-the two-level wiring on this model, not Hi-Agent's planner. Hi-Agent's foresight advantage is not in the table: the online stage does not offer it yet (it needs G
-branches of one live state). ``--dry-run`` prints the commands only. Each variant is a long CPU run (the
-learning proof's budget); do not run it on a shared machine.
+the two-level wiring on this model, not Hi-Agent's planner. ``foresight`` (hierarchical + the foresight
+advantage, :mod:`cua.train.foresight`) keeps the recipe's 8 candidates per state on 8 slots and turns replay off
+(it does not compose); an update then plays ``groups_per_step`` trunks, each state on 8 replayed branches, so its
+environment steps (``online/env_steps``, replays included) are far above the others' for the same updates.
+``--dry-run`` prints the commands only. Each variant is a long CPU run (the learning proof's budget); do not run
+it on a shared machine.
 """
 
 from __future__ import annotations
@@ -40,6 +43,8 @@ VARIANTS: dict[str, list[str]] = {
     "trajectory": [],
     "gigpo": [f"{ONLINE}.advantage=gigpo"],
     "hierarchical": [f"{ONLINE}.hierarchical=true"],
+    "foresight": [f"{ONLINE}.hierarchical=true", f"{ONLINE}.advantage=foresight", f"{ONLINE}.replay=false",
+                  f"{ONLINE}.pool_size=8"],
     "st_ppo": [f"{ONLINE}.importance_sampling=st_ppo"],
 }
 TABLE = "table.md"
@@ -86,7 +91,8 @@ def seed_from_baseline(out: Path, variant: str) -> None:
 
 
 def summarise(run: Path) -> dict[str, Any]:
-    """Held-out success of the online stage's last live evaluation, its interval, and environment steps played."""
+    """Held-out success of the online stage's last live evaluation, its interval, and environment steps played
+    (``online/env_steps`` where logged: every device step, foresight's replays included)."""
     rows = [json.loads(x) for x in (run / "live_eval.jsonl").read_text().splitlines() if x.strip()]
     last = [r for r in rows if r.get("stage") == "online"][-1]
     n = int(last["live_eval/n"])
@@ -95,7 +101,9 @@ def summarise(run: Path) -> dict[str, Any]:
     steps = 0.0
     for line in (run / "metrics.jsonl").read_text().splitlines():
         row = json.loads(line) if line.strip() else {}
-        if "online/episodes" in row:
+        if "online/env_steps" in row:
+            steps += row["online/env_steps"]
+        elif "online/episodes" in row:
             steps += row["online/episodes"] * row.get("online/episode_steps", 0.0)
     return {"success": rate, "n": n, "low": low, "high": high, "env_steps": int(round(steps)), "step": last["step"]}
 

@@ -19,6 +19,12 @@ Contract:
   (:meth:`cua.trajectory.Step.record_result`) before it is recorded anywhere.
 - With a task, the episode is scored by :func:`cua.task.score_episode` (the one scoring path, with the answer).
 - Any other exception (a bug in a policy or backend, a ConfigError) is saved as ``crashed`` and re-raised.
+- ``prefix`` (recorded steps of an earlier play of the same task and seed, on a device started the same way):
+  their actions are re-executed first, without calling the policy, and the steps join the trajectory as the
+  history the policy sees; the loop then goes on from step ``len(prefix)`` (the step budget counts them). This
+  branches a live state on devices without snapshots (:mod:`cua.train.foresight`); a recorded valid action that
+  now fails raises :class:`~cua.errors.ReplayDiverged` (``infra_error``). Whether the replay reproduced the
+  recorded screen is the caller's check (the next step's observation is in the trajectory).
 
 :func:`run_episodes` plays many episodes together through this same loop: one thread per episode, one
 batched propose per step for every live episode (online RL, live evaluation).
@@ -26,6 +32,7 @@ batched propose per step for every live episode (online RL, live evaluation).
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from dataclasses import dataclass
@@ -34,7 +41,7 @@ from typing import TYPE_CHECKING, Any, Callable, Collection, Sequence
 
 from cua.actions import Answer, Terminate, check_bounds
 from cua.device import Device
-from cua.errors import ActionError, DeviceError
+from cua.errors import ActionError, DeviceError, ReplayDiverged
 from cua.policy import Policy, Proposal
 from cua.task import score_episode
 from cua.threads import map_in_threads
@@ -60,14 +67,16 @@ def run_episode(
     out_dir: str | Path | None = None,
     on_step: OnStep | None = None,
     end_on: Collection[str] = (),
+    prefix: Sequence[Step] = (),
 ) -> Trajectory:
     """Run one episode of ``policy`` on ``device`` toward ``goal`` (default: ``task.goal``).
 
     The device is used as it is (no reset: see :func:`run_task`). ``max_steps`` defaults to ``task.max_steps``
     or :data:`DEFAULT_MAX_STEPS`; ``time_budget`` is in seconds (None: no limit). With ``out_dir`` the
     trajectory is written step by step. ``on_step(step, trajectory)`` runs after each recorded step. An
-    invalid step whose error kind is in ``end_on`` ends the episode (status ``ended_on_error``). Returns the
-    finished trajectory. ActionError and DeviceError never escape; anything else (a bug, a
+    invalid step whose error kind is in ``end_on`` ends the episode (status ``ended_on_error``). ``prefix``:
+    recorded steps re-executed before the first live step (see the module docstring). Returns the finished
+    trajectory. ActionError and DeviceError never escape; anything else (a bug, a
     ConfigError, KeyboardInterrupt) is saved as ``crashed`` and re-raised.
     """
     if goal is None:
@@ -87,7 +96,8 @@ def run_episode(
     status, error = "max_steps", None
     try:
         policy.reset(goal)
-        for index in range(max_steps):
+        _replay(device, prefix, traj, step_timeout)
+        for index in range(len(prefix), max_steps):
             if time_budget is not None and time.monotonic() - start >= time_budget:
                 status = "time_budget"
                 break
@@ -106,6 +116,24 @@ def run_episode(
         raise
     traj.finish(status, error=error)
     return traj
+
+
+def _replay(device: Device, prefix: Sequence[Step], traj: Trajectory, step_timeout: float | None) -> None:
+    """Re-execute the valid device actions of ``prefix`` and add copies of its steps to ``traj``."""
+    for recorded in prefix:
+        action = recorded.action
+        if isinstance(action, Answer):
+            traj.answer = action.text
+        elif isinstance(action, Terminate):
+            raise ValueError("a replayed prefix cannot hold a Terminate step (the episode ended there)")
+        elif recorded.info.get("redacted"):
+            raise ReplayDiverged(f"step {recorded.index} typed a redacted secret: it cannot be replayed")
+        elif action is not None and recorded.error_kind is None:
+            try:
+                device.execute(action, timeout=step_timeout)
+            except ActionError as exc:
+                raise ReplayDiverged(f"replaying step {recorded.index} ({action.describe()}) failed: {exc}") from None
+        traj.add(dataclasses.replace(recorded, info=dict(recorded.info)))
 
 
 def _one_step(
@@ -228,6 +256,7 @@ class EpisodeJob:
     max_steps: int | None = None
     out_dir: str | Path | None = None
     end_on: Collection[str] = ()
+    prefix: Sequence[Step] = ()
 
 
 class BatchedPolicy:
@@ -307,7 +336,7 @@ def run_episodes(
         try:
             return run_episode(job.device, batcher, job.goal, task=job.task, max_steps=job.max_steps,
                                time_budget=time_budget, step_timeout=step_timeout, out_dir=job.out_dir,
-                               on_step=on_step, end_on=job.end_on)
+                               on_step=on_step, end_on=job.end_on, prefix=job.prefix)
         finally:
             batcher.leave()
 

@@ -28,6 +28,10 @@ class ScreenshotError(DeviceError):
     """A screenshot could not be taken or failed validation (undecodable, wrong size, all black)."""
 
 
+class ReplayDiverged(DeviceError):
+    """Re-executing a recorded episode prefix did not reproduce it (an action failed, or the screen differs)."""
+
+
 class ActionError(CuaError):
     """An action is invalid; the policy's fault, recorded as an invalid step.
 

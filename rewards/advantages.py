@@ -113,15 +113,17 @@ def foresight_advantages(outcomes: Sequence[Sequence[float]], *, scale: bool = T
                          ) -> tuple[list[float], list[list[float]]]:
     """Hi-Agent's foresight advantage for the G subgoal candidates proposed at one state.
 
-    ``outcomes[g]`` holds the execution feedback of the low level's ``n`` attempts at candidate ``g`` (the rule
-    reward of each attempt's action, e.g. 1 when it achieves the subgoal's step, 0 otherwise): G * n samples
-    instead of the G ** n paths of multi-step GRPO. A candidate's score is the mean of its attempts; the high
-    level's advantage for it is that score normalised over the G candidates (GRPO's rule, ``scale`` and
-    ``eps`` as :func:`grpo_advantages`): critic-free, one step of foresight. The low level's advantages are
-    its attempts normalised within each candidate (GRPO on (subgoal, screen) prompts). Returns
-    ``(high_level[G], low_level[G][n])``. Source: Hi-Agent (arXiv 2510.14388), sections "foresight advantage"
-    and "joint optimisation", as summarised in the paper's abstract and in cua issue 13; the combination of
-    format terms into the outcome is left to the caller's reward.
+    ``outcomes[g]`` holds the execution feedback of the low level's attempts at candidate ``g`` (one in cua's
+    online stage, :mod:`cua.train.foresight`, whose feedback is
+    :meth:`cua.rewards.task.TaskReward.foresight`). Scoring each state's G candidates by one step of execution
+    is what makes an n-step task cost G * n samples instead of the G ** n paths of GRPO over whole episodes.
+    A candidate's score is the mean of its attempts; the high level's advantage for it is that score
+    normalised over the G candidates (GRPO's rule, ``scale`` and ``eps`` as :func:`grpo_advantages`):
+    critic-free, one step of foresight. The low level's advantages are its attempts normalised within each
+    candidate (GRPO on (subgoal, screen) prompts; all 0 with one attempt). Returns
+    ``(high_level[G], low_level[G][attempts])``. Source: Hi-Agent (arXiv 2510.14388), as its abstract and a
+    review of its method state it (the method section could not be read here); format terms belong to the
+    caller's feedback.
 
     >>> foresight_advantages([[1.0, 1.0], [0.0, 1.0], [0.0, 0.0]], scale=False)
     ([0.5, 0.0, -0.5], [[0.0, 0.0], [-0.5, 0.5], [0.0, 0.0]])

@@ -33,6 +33,24 @@ class TaskReward:
         s = float(success) if success is not None and math.isfinite(float(success)) else 0.0
         return s - self.step_penalty * max(0, num_steps) - self.invalid_penalty * max(0, invalid_steps)
 
+    def foresight(self, success: float, *, valid: bool, changed: bool, format_failed: bool = False,
+                  progress: float = 0.5) -> float:
+        """The execution feedback of ONE step, the low level's execution of one subgoal candidate (Hi-Agent's
+        foresight, :mod:`cua.train.foresight`): ``format_failure`` for an unparseable answer when that is set;
+        else ``max(success, progress if the step was valid and changed the screen else 0)`` minus
+        ``invalid_penalty`` for an invalid step. ``success`` is the task's checker on the state after the step.
+        ``step_penalty`` is not applied: every candidate takes one step, a shift the group normalisation removes.
+
+        >>> shaping = TaskReward(invalid_penalty=0.5)
+        >>> [shaping.foresight(s, valid=v, changed=c) for s, v, c in [(1.0, True, True), (0.0, True, True),
+        ...                                                            (0.0, True, False), (0.0, False, False)]]
+        [1.0, 0.5, 0.0, -0.5]
+        """
+        if format_failed and self.format_failure is not None:
+            return float(self.format_failure)
+        s = float(success) if success is not None and math.isfinite(float(success)) else 0.0
+        return max(s, progress if valid and changed else 0.0) - (0.0 if valid else self.invalid_penalty)
+
     def reward_fn(self, name: str = "task"):
         """This shaping as a trl reward function reading the episode columns."""
 

@@ -19,7 +19,9 @@ updates (gathered) and pad their batches to the same number of turns with fully 
 
 Credit assignment (issue 13, :mod:`cua.train.credit`): ``online.advantage: gigpo`` gives each turn GiGPO's
 episode + step advantage over screen-hash anchor states; ``online.hierarchical`` plays the two-level policy and
-trains both levels' turns; ``online.importance_sampling`` (``turn_ppo`` / ``s_ppo`` / ``st_ppo``) replaces trl's
+trains both levels' turns; ``online.advantage: foresight`` plays Hi-Agent's subgoal candidates per state
+(:class:`cua.train.foresight.ForesightRoller`: every candidate's two turns trained with its group-normalised
+execution feedback); ``online.importance_sampling`` (``turn_ppo`` / ``s_ppo`` / ``st_ppo``) replaces trl's
 ``_compute_loss`` by ST-PPO's turn-level ratio against the sampling log-probs.
 
 Off-policy handling: the batch is trained once, right after it was sampled, so trl uses the current log-probs
@@ -43,6 +45,7 @@ from cua.policies.model import QwenVLPolicy, TurnTokens
 from cua.rewards.task import TaskReward
 from cua.train import credit
 from cua.train.curriculum import Curriculum, complexity_priors
+from cua.train.foresight import ForesightRoller
 from cua.train.recipe import OnlineSpec
 from cua.train.replay import ReplayBuffer
 from cua.train.rollout import Episode, LocalEnv, Roller, Rollout
@@ -81,12 +84,19 @@ class OnlineGRPOTrainer(CuaGRPOTrainer):
             from cua.policies.hierarchical import HierarchicalPolicy
 
             self.policy = HierarchicalPolicy(self.policy)
-        step_advantage = credit.step_advantage(online)
-        self.roller = Roller(slots, self.policy, group_size=online.group_size,
-                             max_episode_steps=online.max_episode_steps, reward=task_reward(online),
-                             advantage="grpo" if step_advantage else online.advantage, replay=self.replay,
-                             step_timeout=online.step_timeout, step_advantage=step_advantage,
-                             end_on=("parse",) if online.end_on_format_failure else ())
+        end_on = ("parse",) if online.end_on_format_failure else ()
+        self.roller: Roller | ForesightRoller
+        if online.advantage == "foresight":  # issue 13: Hi-Agent's candidates per state, on replayed branches
+            self.roller = ForesightRoller(slots, self.policy, group_size=online.group_size,
+                                          max_episode_steps=online.max_episode_steps, reward=task_reward(online),
+                                          progress=online.foresight_progress, step_timeout=online.step_timeout,
+                                          end_on=end_on)
+        else:
+            step_advantage = credit.step_advantage(online)
+            self.roller = Roller(slots, self.policy, group_size=online.group_size,
+                                 max_episode_steps=online.max_episode_steps, reward=task_reward(online),
+                                 advantage="grpo" if step_advantage else online.advantage, replay=self.replay,
+                                 step_timeout=online.step_timeout, step_advantage=step_advantage, end_on=end_on)
 
     # --- rollouts -> trl's batch -------------------------------------------------------------------------------
     def _plan(self) -> list[tuple[str, int]]:
@@ -107,7 +117,7 @@ class OnlineGRPOTrainer(CuaGRPOTrainer):
         finally:
             self.model.train(was_training)
         t1 = time.perf_counter()
-        for task_id, mean in gather_object([(g.task_id, g.mean_success) for g in rollout.groups if g.episodes]):
+        for task_id, mean in gather_object([(g.task_id, g.mean_success) for g in rollout.groups if g.played]):
             self.curriculum.update(task_id, mean)
         turns, advantages = self._turns(rollout)
         outputs = self._batch(turns, advantages)
@@ -180,7 +190,7 @@ class OnlineGRPOTrainer(CuaGRPOTrainer):
         return out
 
     def _log_rollout(self, rollout: Rollout, n_turns: int, rollout_s: float, batch_s: float) -> None:
-        played = [e for g in rollout.groups for e in g.episodes if not e.replayed]
+        played = [e for g in rollout.groups for e in g.played]
         metrics = self._metrics["train"]
         metrics["online/episodes"].append(float(len(played)))
         metrics["online/success"].append(sum(e.success for e in played) / len(played) if played else 0.0)
@@ -190,6 +200,8 @@ class OnlineGRPOTrainer(CuaGRPOTrainer):
         metrics["online/lost_episodes"].append(float(rollout.lost_episodes))
         metrics["online/dropped_groups"].append(float(rollout.dropped_groups))
         metrics["online/replayed"].append(float(rollout.replayed))
+        metrics["online/env_steps"].append(float(rollout.env_steps))
+        metrics["online/diverged_branches"].append(float(rollout.diverged))
         metrics["time/rollout_s"].append(rollout_s)
         metrics["time/generation_s"].append(rollout.generation_s)
         metrics["time/batch_s"].append(batch_s)

@@ -96,8 +96,11 @@ class OnlineSpec:
     ``hierarchical: true`` plays the Hi-Agent policy (:mod:`cua.policies.hierarchical`), both levels' turns
     trained with the episode's (or GiGPO's) advantage; ``importance_sampling``: ``token`` (trl's PPO ratio,
     the default), ``turn_ppo``, ``s_ppo`` or ``st_ppo`` (ST-PPO's turn-level ratio / clipping-bias correction).
-    Hi-Agent's foresight advantage (G subgoal candidates at one state, each executed by the low level) needs
-    G branches of one live state and is not offered yet.
+    ``advantage: foresight`` (Hi-Agent, :mod:`cua.train.foresight`; needs ``hierarchical: true`` and
+    ``pool_size >= group_size``, refuses ``replay``): each group's trunk episode advances one state at a time,
+    ``group_size`` subgoal candidates per state are executed on branches replayed from the trunk's actions, each
+    scored by its step's feedback (``foresight_progress``: the feedback of a valid step that changed the screen
+    without solving the task).
     """
 
     tasks: list[str]
@@ -125,8 +128,13 @@ class OnlineSpec:
     gigpo_weight: float = 1.0
     hierarchical: bool = False
     importance_sampling: str = "token"
+    foresight_progress: float = 0.5
 
     def __post_init__(self) -> None:
+        if not 0.0 <= self.foresight_progress <= 1.0:
+            raise ConfigError(f"online.foresight_progress must lie in [0, 1], got {self.foresight_progress}")
+        if self.advantage == "foresight":
+            self._check_foresight()
         if self.importance_sampling not in IMPORTANCE_SAMPLING:
             raise ConfigError(f"online.importance_sampling is {self.importance_sampling!r}; "
                               f"valid: {', '.join(IMPORTANCE_SAMPLING)}")
@@ -141,6 +149,17 @@ class OnlineSpec:
             raise ConfigError(f"online.backend is {self.backend!r}; valid: {', '.join(ENV_BACKENDS)}")
         if self.group_size < 2 or self.groups_per_step < 1 or self.pool_size < 1:
             raise ConfigError("online: group_size must be >= 2, groups_per_step and pool_size >= 1")
+
+    def _check_foresight(self) -> None:
+        if not self.hierarchical:
+            raise ConfigError("online.advantage: foresight scores the high level's subgoal candidates: it needs "
+                              "online.hierarchical: true")
+        if self.replay:
+            raise ConfigError("online.advantage: foresight does not take online.replay: its groups are the "
+                              "candidates of one state, a stored whole episode has no place in them")
+        if self.pool_size < self.group_size:
+            raise ConfigError(f"online.advantage: foresight executes the group_size ({self.group_size}) candidates "
+                              f"of a state together: pool_size must be >= group_size, got {self.pool_size}")
 
     @property
     def seed_list(self) -> list[int]:

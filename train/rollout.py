@@ -16,7 +16,9 @@ rollout of an all-failed group for a stored success before advantages are comput
 Advantages are pluggable: ``ADVANTAGES[name](rewards) -> per-episode advantages`` (``grpo``: scaled by the
 group's std, ``grpo_unscaled``: Dr. GRPO's mean-only form); a ``step_advantage(group)`` function (issue 13,
 :mod:`cua.train.credit`: GiGPO) gives each turn its own advantage instead (``Group.turn_advantages``). A
-hierarchical policy's steps give two turns each, the subgoal's and the action's (both levels trained).
+hierarchical policy's steps give two turns each, the subgoal's and the action's (both levels trained). Hi-Agent's
+foresight advantage plays its groups as a trunk with candidate branches per state
+(:class:`cua.train.foresight.ForesightRoller`, through :func:`play_wave` with replayed prefixes).
 """
 
 from __future__ import annotations
@@ -32,9 +34,11 @@ from cua.policies.model import TOKENS_KEY, TurnTokens
 from cua.rewards.advantages import grpo_advantages
 from cua.rewards.task import TaskReward
 from cua.threads import map_in_threads
-from cua.trajectory import Trajectory
+from cua.trajectory import Step, Trajectory
 
 AdvantageFn = Callable[[list[float]], list[float]]
+#: Trajectory statuses of an episode lost to infrastructure (:attr:`Episode.lost`).
+LOST_STATUSES: tuple[str, ...] = ("infra_error", "crashed")
 
 ADVANTAGES: dict[str, AdvantageFn] = {
     "grpo": lambda rewards: grpo_advantages(rewards, len(rewards), scale=True),
@@ -61,7 +65,7 @@ class Episode:
     @property
     def lost(self) -> bool:
         """Lost to infrastructure (not a task failure): it leaves its group."""
-        return self.status in ("infra_error", "crashed")
+        return self.status in LOST_STATUSES
 
 
 @dataclass
@@ -77,14 +81,25 @@ class Group:
     #: Per episode, the advantage of each of its turns (the episode's advantage on every turn unless a step
     #: advantage is set).
     turn_advantages: list[list[float]] = field(default_factory=list)
+    #: Foresight groups (:mod:`cua.train.foresight`): the episode played with the chosen candidates; ``episodes``
+    #: are then the scored candidates of its states (one step each).
+    trunk: Episode | None = None
 
     @property
     def dropped(self) -> bool:
         return len(self.episodes) < 2
 
     @property
+    def played(self) -> list[Episode]:
+        """The episodes played for this task and seed: the foresight trunk (none when it was lost), else the
+        episodes not replayed."""
+        if self.trunk is not None:
+            return [] if self.trunk.lost else [self.trunk]
+        return [e for e in self.episodes if not e.replayed]
+
+    @property
     def mean_success(self) -> float:
-        played = [e.success for e in self.episodes if not e.replayed]
+        played = [e.success for e in self.played]
         return sum(played) / len(played) if played else 0.0
 
 
@@ -96,17 +111,28 @@ def episode_reward(shaping: TaskReward, traj: Trajectory) -> float:
               invalid_steps=[traj.invalid_steps], format_failed=[format_failed])[0]
 
 
-def to_episode(task_id: str, seed: int, traj: Trajectory, shaping: TaskReward) -> Episode:
+def step_turns(step: Step) -> tuple[list[TurnTokens], list[str | None]]:
+    """The trained turns of one step (a hierarchical policy's subgoal turn, then the action turn) and the
+    anchor state of each (``high:``/``low:`` + :func:`~cua.train.credit.screen_anchor`)."""
     from cua.train.credit import screen_anchor
 
+    anchor = screen_anchor(step.observation)
+    turns: list[TurnTokens] = []
+    anchors: list[str | None] = []
+    for level, key in (("high", SUBGOAL_TOKENS_KEY), ("low", TOKENS_KEY)):
+        if isinstance(step.info.get(key), TurnTokens):
+            turns.append(step.info[key])
+            anchors.append(None if anchor is None else f"{level}:{anchor}")
+    return turns, anchors
+
+
+def to_episode(task_id: str, seed: int, traj: Trajectory, shaping: TaskReward) -> Episode:
     turns: list[TurnTokens] = []
     anchors: list[str | None] = []
     for s in traj.steps:
-        anchor = screen_anchor(s.observation)
-        for level, key in (("high", SUBGOAL_TOKENS_KEY), ("low", TOKENS_KEY)):
-            if isinstance(s.info.get(key), TurnTokens):
-                turns.append(s.info[key])
-                anchors.append(None if anchor is None else f"{level}:{anchor}")
+        more, keys = step_turns(s)
+        turns += more
+        anchors += keys
     return Episode(task_id=task_id, seed=seed, turns=turns, success=float(traj.success or 0.0),
                    reward=episode_reward(shaping, traj), status=traj.status, num_steps=len(traj.steps),
                    trajectory=traj, anchors=anchors)
@@ -213,10 +239,21 @@ class Rollout:
     replayed: int = 0
     batches: list[int] = field(default_factory=list)
     generation_s: float = 0.0
+    #: Steps the devices went through (replayed prefixes included).
+    env_steps: int = 0
+    #: Foresight branches whose replay did not reproduce the trunk's screen (counted in ``lost_episodes`` too).
+    diverged: int = 0
 
     @property
     def trained(self) -> list[Group]:
         return [g for g in self.groups if not g.dropped]
+
+    def add_wave(self, trajectories: Sequence[Trajectory], batcher: Any) -> None:
+        """Count one :func:`play_wave`'s environment steps, batch sizes and generation time."""
+        self.env_steps += sum(len(t.steps) for t in trajectories)
+        if batcher is not None:
+            self.batches += batcher.batches
+            self.generation_s += sum(batcher.seconds)
 
 
 class Roller:
@@ -274,29 +311,37 @@ class Roller:
     def _wave(self, wave: list[tuple[str, int]], out: Rollout) -> list[Episode]:
         results, batcher = play_wave(self.slots[:len(wave)], wave, self.policy, max_steps=self.max_episode_steps,
                                      step_timeout=self.step_timeout, end_on=self.end_on)
-        if batcher is not None:
-            out.batches += batcher.batches
-            out.generation_s += sum(batcher.seconds)
+        out.add_wave(results, batcher)
         return [to_episode(t, s, traj, self.reward) for (t, s), traj in zip(wave, results)]
 
 
-def play_wave(slots: Sequence[Any], wave: Sequence[tuple[str, int]], policy: Any, *, max_steps: int | None = None,
-              step_timeout: float | None = None, end_on: Collection[str] = ()) -> tuple[list[Trajectory], Any]:
+def play_wave(slots: Sequence[Any], wave: Sequence[tuple[str, int]], policy: Any, *,
+              max_steps: int | Sequence[int | None] | None = None, step_timeout: float | None = None,
+              end_on: Collection[str] = (), prefixes: Sequence[Sequence[Step]] | None = None,
+              after: Callable[[Any, Trajectory], None] | None = None) -> tuple[list[Trajectory], Any]:
     """Play one episode of each (task, seed) of ``wave`` on ``slots[i]``, all together through the one agent
     loop (:func:`cua.agent.run_episodes`: one batched propose per step). Set-up failures become ``infra_error``
-    trajectories; every task is torn down and every slot that failed is restarted. Returns the trajectories
-    (in wave order) and the :class:`~cua.agent.BatchedPolicy` (None when no episode could start)."""
+    trajectories; every task is torn down and every slot that failed is restarted. ``max_steps`` is one budget
+    for all or one per episode; ``prefixes[i]``, when given, is replayed before episode i's first live step
+    (:func:`cua.agent.run_episode`'s ``prefix``); ``after(slot, trajectory)`` runs for every started episode
+    before its task is torn down (to read the end state). Returns the trajectories (in wave order) and the
+    :class:`~cua.agent.BatchedPolicy` (None when no episode could start)."""
     pairs = list(zip(slots, wave))
+    limits = list(max_steps) if isinstance(max_steps, Sequence) else [max_steps] * len(pairs)
+    paths = list(prefixes) if prefixes is not None else [()] * len(pairs)
+    if len(limits) != len(pairs) or len(paths) != len(pairs):
+        raise ConfigError("play_wave: one max_steps and one prefix per episode of the wave")
     started = map_in_threads(lambda pair: _start(*pair), pairs, name="cua-task-start")
-    jobs = [EpisodeJob(device=slot.device, task=task, max_steps=max_steps, end_on=tuple(end_on))
-            for slot, task in zip(slots, started) if not isinstance(task, Trajectory)]
+    jobs = [EpisodeJob(device=slot.device, task=task, max_steps=limit, end_on=tuple(end_on), prefix=tuple(path))
+            for slot, task, limit, path in zip(slots, started, limits, paths) if not isinstance(task, Trajectory)]
     trajs: list[Trajectory] = []
     batcher = None
     if jobs:
         trajs, batcher = run_episodes(jobs, policy, step_timeout=step_timeout)
     it = iter(trajs)
     results = [task if isinstance(task, Trajectory) else next(it) for task in started]
-    map_in_threads(lambda item: _finish(*item), list(zip(slots, started, results)), name="cua-task-finish")
+    map_in_threads(lambda item: _finish(*item, after=after), list(zip(slots, started, results)),
+                   name="cua-task-finish")
     return results, batcher
 
 
@@ -311,9 +356,13 @@ def _start(slot: Any, job: tuple[str, int]) -> Any:
         return traj
 
 
-def _finish(slot: Any, task: Any, traj: Trajectory) -> None:
-    """Tear the task down (DeviceError ignored) and restart the slot after an infrastructure failure."""
+def _finish(slot: Any, task: Any, traj: Trajectory, *,
+            after: Callable[[Any, Trajectory], None] | None = None) -> None:
+    """``after`` (if any), then tear the task down (DeviceError ignored) and restart the slot after an
+    infrastructure failure."""
     if not isinstance(task, Trajectory):
+        if after is not None:
+            after(slot, traj)
         try:
             task.tear_down(slot.device)
         except DeviceError:

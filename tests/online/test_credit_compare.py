@@ -29,6 +29,8 @@ def test_every_variant_is_a_valid_recipe(tmp_path: Path) -> None:
         online = recipe.stages[-1].online
         assert recipe.stages[-1].trl["max_steps"] == 5 and online is not None
         assert ("--resume" in cmd) == (name != "trajectory")
+        if name == "foresight":
+            assert online.advantage == "foresight" and online.hierarchical and not online.replay
     assert online.importance_sampling == "st_ppo"
 
 
@@ -47,6 +49,10 @@ def test_table_from_runs(tmp_path: Path) -> None:
     assert summary["low"] < 0.25 < summary["high"]
     text = cc.table(tmp_path, {"gigpo": 120.0})  # type: ignore[attr-defined]
     assert "| gigpo | 0.250 |" in text and "| 2.0 |" in text and "trajectory |" not in text
+    # runs that log every device step (foresight's replays included) are counted by that
+    (run / "metrics.jsonl").write_text("".join(json.dumps({"online/episodes": 1, "online/episode_steps": 2.0,
+                                                           "online/env_steps": s}) + "\n" for s in (24, 30)))
+    assert cc.summarise(run)["env_steps"] == 54  # type: ignore[attr-defined]
 
 
 def test_variants_need_the_baselines_sft(tmp_path: Path) -> None:
