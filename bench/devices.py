@@ -4,12 +4,21 @@ Each backend registers a function in :data:`BENCHES` that sets up its real compo
 :func:`compare` for each pair it measures; :func:`compare` alternates the order per round and prints medians,
 the median of per-round ratios and the ratio of minimums (the least noisy on a shared machine).
 
-    python bench/devices.py [ROUNDS] [BACKEND ...]      (backends: android, desktop, vnc)
+    python bench/devices.py [ROUNDS] [BACKEND ...]      (backends: android, desktop, vnc, web, sandbox)
 
 desktop: Xvfb + openbox + the test Tk app. Raw = an mss grab PNG-encoded (mss.tools.to_png, level 1, what
 the backend uses) + ``pyautogui.click``; cua = ``DesktopDevice.observe()`` + ``execute(Click)``. Also compares
 mss's PNG encoder with PIL's for the same frames.
 vnc: x11vnc on that display. Raw = vncdotool's api client refresh + PNG encode + click; cua = ``VncDevice``.
+
+web: the contract page (tests/contract) on a 1080x2400 phone and a 1280x800 desktop, its text field focused (a
+caret to hide). today = WebDevice.observe before cua.devices.web_capture, written out here
+(:func:`today_web_observe`: Playwright's ``page.screenshot(type="png")``, then the element query); new =
+``WebDevice.observe()``. Checks first that both give the same pixels and elements; also prints the CPU time
+one observe costs all processes together (this one, Playwright's driver, Chromium: steadier than wall time on
+a loaded machine) and times decoding each PNG (``Observation.image``, what a policy pays), with their sizes.
+sandbox: the sandbox phone on three screens (a conversation with its message field focused, the contacts list,
+the gallery); today = the same written-out sequence + the app name, as SandboxDevice.observe did.
 
 android: the real adb server + the test suite's device-side endpoint (tests/android), its screen a static
 1080x2400 image. Raw = adbutils' ``screenshot()`` (``screencap -p`` opened as a PIL image; ``.load()``
@@ -19,22 +28,30 @@ server probe and state check included). Also ``screencap -p`` against raw ``scre
 
 from __future__ import annotations
 
+import dataclasses
 import io
+import json
 import statistics
 import sys
 import tempfile
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import TYPE_CHECKING, Callable, Iterator
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 from cua.actions import Click  # noqa: E402
 
+if TYPE_CHECKING:  # pragma: no cover
+    from cua.devices.web import WebDevice
+    from cua.observation import Observation
+
 DEFAULT_ROUNDS = 20
 VNC_PASSWORD = "bench-pw"
 POINT = (900, 500)
+#: Observes per CPU-time sample (the kernel counts CPU time in 10 ms ticks).
+CPU_BLOCK = 5
 
 
 def timed(fn: Callable[[], object]) -> float:
@@ -58,7 +75,7 @@ def compare(name: str, raw: Callable[[], object], cua: Callable[[], object], rou
     c_med = statistics.median(p[1] for p in pairs)
     ratio = statistics.median(c / r for r, c in pairs)
     best = min(p[1] for p in pairs) / min(p[0] for p in pairs)
-    print(f"{name:<36} {labels[0]} {r_med * 1000:8.2f} ms   {labels[1]} {c_med * 1000:8.2f} ms   "
+    print(f"{name:<40} {labels[0]} {r_med * 1000:8.2f} ms   {labels[1]} {c_med * 1000:8.2f} ms   "
           f"ratio {ratio:5.2f}x   ratio of minimums {best:5.2f}x", flush=True)
     return ratio
 
@@ -214,11 +231,96 @@ def bench_vnc(rounds: int) -> None:
         _bench_vnc_on(port, rounds)
 
 
+def today_web_observe(device: "WebDevice") -> "Observation":
+    """WebDevice.observe as it was before cua.devices.web_capture (the baseline): Playwright's screenshot, then
+    the element query in a second call."""
+    from cua.devices.web import ELEMENTS_JS, elements_from_rows
+    from cua.observation import Observation
+
+    png = device.page.screenshot(type="png", timeout=device.timeout * 1000)
+    rows = json.loads(device.page.evaluate(ELEMENTS_JS, device.scale)) if device.elements else []
+    return Observation.from_png(png, scale=device.scale, url=device.page.url, elements=elements_from_rows(rows))
+
+
+def _tree_cpu() -> float:
+    """CPU seconds used so far by this process and its descendants (Playwright's driver, Chromium)."""
+    import psutil
+
+    me = psutil.Process()
+    total = 0.0
+    for proc in [me, *me.children(recursive=True)]:
+        try:
+            times = proc.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        total += times.user + times.system
+    return total
+
+
+def _compare_observe(name: str, today: Callable[[], "Observation"], new: Callable[[], "Observation"],
+                     rounds: int) -> None:
+    """Same pixels and elements first, then observe today vs new, then decoding each PNG."""
+    import numpy as np
+    from PIL import Image
+
+    old, fresh = today(), new()
+    if not np.array_equal(np.asarray(old.image), np.asarray(fresh.image)) or old.elements != fresh.elements:
+        raise SystemExit(f"{name}: the new observe does not give today's pixels and elements")
+    compare(f"{name} observe", today, new, rounds, labels=("today", "new"))
+    cpu: dict[str, list[float]] = {"today": [], "new": []}
+    for i in range(max(2, rounds // 3)):
+        for side in (("today", "new") if i % 2 == 0 else ("new", "today")):
+            before = _tree_cpu()
+            for _ in range(CPU_BLOCK):
+                (today if side == "today" else new)()
+            cpu[side].append((_tree_cpu() - before) / CPU_BLOCK)
+    t_cpu, n_cpu = statistics.median(cpu["today"]), statistics.median(cpu["new"])
+    print(f"{name + ' observe CPU (all processes)':<40} today {t_cpu * 1000:8.2f} ms   new {n_cpu * 1000:8.2f} ms   "
+          f"ratio of medians {n_cpu / t_cpu:5.2f}x", flush=True)
+
+    def decode(png: bytes) -> Callable[[], object]:
+        return lambda: Image.open(io.BytesIO(png)).convert("RGB")
+
+    compare(f"{name} decode ({len(old.png) // 1024} vs {len(fresh.png) // 1024} KiB)", decode(old.png),
+            decode(fresh.png), rounds, labels=("today", "new"))
+
+
+def bench_web(rounds: int) -> None:
+    from contract.server import serve
+
+    from cua.devices.web import WebDevice
+
+    with contextmanager(serve)() as server:
+        for name, device in (("web phone", WebDevice.phone(server.url)), ("web desktop", WebDevice.desktop(server.url))):
+            with device:
+                device.page.focus("#cyan")
+                device.page.keyboard.type("caret here")
+                _compare_observe(name, lambda: today_web_observe(device), device.observe, rounds)
+
+
+def bench_sandbox(rounds: int) -> None:
+    from cua.devices.sandbox import SandboxDevice
+    from cua.devices.sandbox.device import app_of, route_of
+
+    with SandboxDevice(seed=0) as device:
+        def today() -> "Observation":
+            return dataclasses.replace(today_web_observe(device.web), app=app_of(route_of(device.page.url)))
+
+        contact = device.world.state["conversations"][0]["contact_id"]
+        for route in (f"/messages/{contact}", "/contacts", "/gallery"):
+            device.navigate(route)
+            if route.startswith("/messages/"):
+                device.page.focus("#msg")
+            _compare_observe(f"sandbox {route.split('/')[1]}", today, device.observe, rounds)
+
+
 #: Backend name -> bench function(rounds). Other backends add theirs here.
 BENCHES: dict[str, Callable[[int], None]] = {
     "android": bench_android,
     "desktop": bench_desktop,
     "vnc": bench_vnc,
+    "web": bench_web,
+    "sandbox": bench_sandbox,
 }
 
 

@@ -7,8 +7,8 @@ at scale 3, exactly 1080x2400 device pixels.
 Timeouts: every call takes ``timeout`` seconds (default :data:`DEFAULT_TIMEOUT`), enforced with Playwright's
 own timeout arguments (sync Playwright is bound to its thread, so no watchdog threads). Mouse and keyboard
 calls have no timeout argument and would block on a hung renderer, so :meth:`WebDevice.execute` first checks
-that the page answers (``wait_for_function`` with the timeout); likewise the element query in
-:meth:`WebDevice.observe` runs right after a screenshot that the renderer answered within the timeout.
+that the page answers (``wait_for_function`` with the timeout); so does :meth:`WebDevice.observe` before its
+CDP capture and element query, which take no timeout (:mod:`cua.devices.web_capture`).
 Playwright errors are translated at this edge: timeout -> DeviceTimeout, closed or crashed page or refused
 connection -> DeviceDisconnected, anything else -> DeviceError.
 
@@ -33,6 +33,7 @@ from cua.devices.chromium import shared_browser, translate
 from cua.devices.keys import PLAYWRIGHT, spell, spellings, text_runs
 from cua.devices.prelude import run_action, unsupported
 from cua.devices.registry import register
+from cua.devices.web_capture import PageCapture
 from cua.errors import ActionError, ConfigError, DeviceDisconnected, DeviceError
 from cua.observation import Observation, UIElement
 from cua.tools import ToolRegistry, ToolSpec
@@ -102,6 +103,13 @@ def _element_flags(*, password: bool, focused: bool) -> dict[str, bool]:
     return flags
 
 
+def elements_from_rows(rows: list[list[Any]]) -> tuple[UIElement, ...]:
+    """UIElements from the rows :data:`ELEMENTS_JS` returns (JSON-decoded), in its column order."""
+    return tuple(UIElement(text=r[0], role=r[1], bounds=(r[2], r[3], r[4], r[5]), resource_id=r[6],
+                           clickable=bool(r[7]), editable=bool(r[8]), checked=r[9],
+                           extra=_element_flags(password=r[10], focused=r[11])) for r in rows)
+
+
 def _ms(seconds: float) -> float:
     return max(1.0, seconds * 1000.0)
 
@@ -149,6 +157,7 @@ class WebDevice(ClosesOnExit):
         )
         self._context: Any = None
         self.page: Any = None
+        self._capture: PageCapture | None = None
         self._closed = False
         self._thread = threading.get_ident()
         self._tool_timeout = timeout
@@ -191,25 +200,27 @@ class WebDevice(ClosesOnExit):
                 )
                 self._context.set_default_timeout(_ms(timeout))
                 self.page = self._context.new_page()
+                self._capture = PageCapture(self.page, viewport=self.viewport, scale=self.scale, mobile=self.mobile,
+                                            then=ELEMENTS_JS if self.elements else None)
                 self.page.goto(self.start_url, timeout=_ms(timeout))
         except BaseException:
             self._close_context()
             raise
 
     def observe(self, *, timeout: float | None = None) -> Observation:
-        """The current screen (PNG, device pixels) plus visible elements; DeviceTimeout past ``timeout``."""
+        """The current screen (PNG, device pixels) plus visible elements; DeviceTimeout past ``timeout``.
+
+        The pixels are those of ``page.screenshot(type="png")``, taken faster (:mod:`cua.devices.web_capture`);
+        the elements are collected right after the frame, in the call that ends the capture.
+        """
         timeout = self._t(timeout)
         with self._edge("screenshot", timeout):
-            png = self.page.screenshot(type="png", timeout=_ms(timeout))
-            rows = json.loads(self.page.evaluate(ELEMENTS_JS, self.scale)) if self.elements else []
+            if self._capture is None:
+                raise DeviceDisconnected(f"screenshot: {self.spec} has no page (a reset failed); reset it again")
+            png, found = self._capture.take(_ms(timeout), self.scale)
+            rows = json.loads(found) if self.elements else []
             url = self.page.url
-        elements = tuple(
-            UIElement(text=r[0], role=r[1], bounds=(r[2], r[3], r[4], r[5]), resource_id=r[6],
-                      clickable=bool(r[7]), editable=bool(r[8]), checked=r[9],
-                      extra=_element_flags(password=r[10], focused=r[11]))
-            for r in rows
-        )
-        return Observation.from_png(png, scale=self.scale, url=url, elements=elements)
+        return Observation.from_png(png, scale=self.scale, url=url, elements=elements_from_rows(rows))
 
     def execute(self, action: Action, *, timeout: float | None = None) -> ActionResult:
         """Perform ``action`` (device pixels); ActionOutOfBounds before anything reaches the page."""
@@ -301,7 +312,7 @@ class WebDevice(ClosesOnExit):
         self._open_page(self.timeout)
 
     def _close_context(self) -> None:
-        context, self._context, self.page = self._context, None, None
+        context, self._context, self.page, self._capture = self._context, None, None, None
         if context is not None:
             try:
                 context.close()

@@ -40,9 +40,9 @@ from cua.devices.chromium import chromium_path, shared_playwright, translate
 from cua.devices.registry import register
 from cua.devices.sandbox.device import DEFAULT_TIMEOUT, HOME_ROUTE, SandboxPhoneBase, app_of, route_of
 from cua.devices.sandbox.world import SandboxWorld
-from cua.devices.web import ELEMENTS_JS, _element_flags
+from cua.devices.web import ELEMENTS_JS, elements_from_rows
 from cua.errors import ConfigError, DeviceDisconnected, DeviceTimeout
-from cua.observation import Observation, UIElement
+from cua.observation import Observation
 
 WIDTH, HEIGHT, SCALE = 1080, 2400, 3.0
 #: Seconds a desktop screen action is given to reach the page through X before the next frame.
@@ -81,7 +81,7 @@ class ComposedSandbox(SandboxPhoneBase):
         obs = self.screen.observe(timeout=timeout)
         rows, url = self._page_call(lambda p: (json.loads(p.evaluate(ELEMENTS_JS, SCALE)), p.url),
                                     "read elements", timeout)
-        return dataclasses.replace(obs, scale=SCALE, elements=_elements(rows), url=url,
+        return dataclasses.replace(obs, scale=SCALE, elements=elements_from_rows(rows), url=url,
                                    app=app_of(route_of(url)) if self._in_sandbox(url) else None)
 
     def _screen_action(self, action: Action, timeout: float | None) -> Any:
@@ -112,13 +112,6 @@ class ComposedSandbox(SandboxPhoneBase):
 
     def __repr__(self) -> str:
         return f"ComposedSandbox({self.spec!r}, {self.world.url!r}, seed={self.world.seed})"
-
-
-def _elements(rows: list[list[Any]]) -> tuple[UIElement, ...]:
-    """UIElements from :data:`cua.devices.web.ELEMENTS_JS` rows (its column order, as WebDevice.observe)."""
-    return tuple(UIElement(text=r[0], role=r[1], bounds=(r[2], r[3], r[4], r[5]), resource_id=r[6],
-                           clickable=bool(r[7]), editable=bool(r[8]), checked=r[9],
-                           extra=_element_flags(password=r[10], focused=r[11])) for r in rows)
 
 
 def on_web(world: SandboxWorld, *, timeout: float = DEFAULT_TIMEOUT, elements: bool = True) -> ComposedSandbox:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import io
+
 import numpy as np
 import pytest
+from PIL import Image
 
 from cua.actions import Back, Click, Home, LongPress, OpenApp, Scroll, Swipe, ToolCall, Type
 from cua.devices.registry import make_device
@@ -37,6 +40,23 @@ def test_same_seed_same_pixels_on_two_fresh_devices_and_after_reset(phone: Sandb
     other = screens(phone, 4)
     assert np.array_equal(first[0], other[0]), "the home screen holds no seeded data"
     assert not np.array_equal(first[1], other[1]), "seeds 3 and 4 show the same contacts"
+
+
+def test_observe_shows_the_pixels_of_playwrights_screenshot(fresh: SandboxDevice) -> None:
+    """observe's faster capture (cua.devices.web_capture) against the path it replaced, screen by screen,
+    including a message field with the keyboard focus (its caret hidden, as Playwright hides it)."""
+    contact_id = fresh.world.state["conversations"][0]["contact_id"]
+    fresh.navigate(f"/messages/{contact_id}")
+    fresh.execute(tap(by_id(fresh.observe(), "msg")))
+    fresh.execute(Type(text="hello"))
+    checked = []
+    for step in (None, OpenApp(app="Contacts"), OpenApp(app="Gallery"), OpenApp(app="Settings"), Home()):
+        if step is not None:
+            fresh.execute(step)
+        before = np.asarray(Image.open(io.BytesIO(fresh.page.screenshot(type="png"))).convert("RGB"))
+        assert np.array_equal(pixels(fresh), before)
+        checked.append(fresh.observe().app)
+    assert checked == ["Messages", "Contacts", "Gallery", "Settings", "Home"]
 
 
 def test_different_seeds_different_data(phone: SandboxDevice) -> None:
