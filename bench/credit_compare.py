@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import shlex
 import shutil
 import subprocess
@@ -35,6 +34,8 @@ import sys
 import time
 from pathlib import Path
 from typing import Any, Sequence
+
+from cua.eval.compare import wilson
 
 RECIPE = "online_proof"
 ONLINE = "stages.online.online"
@@ -48,20 +49,6 @@ VARIANTS: dict[str, list[str]] = {
     "st_ppo": [f"{ONLINE}.importance_sampling=st_ppo"],
 }
 TABLE = "table.md"
-
-
-def wilson(successes: float, n: int, z: float = 1.96) -> tuple[float, float]:
-    """Wilson score interval of a success rate (95% for ``z`` 1.96).
-
-    >>> [round(x, 3) for x in wilson(50, 100)]
-    [0.404, 0.596]
-    """
-    if n <= 0:
-        return 0.0, 1.0
-    p = successes / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return max(0.0, centre - half), min(1.0, centre + half)
 
 
 def commands(out: Path, variant: str, *, updates: int, episodes: int, tasks: str, every: int) -> list[str]:

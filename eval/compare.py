@@ -10,6 +10,7 @@ both sides (they measure the machine, not the agent).
 
 from __future__ import annotations
 
+import math
 import random
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -60,6 +61,20 @@ def load_run(run: str | Path) -> list[dict[str, Any]]:
     if not records:
         raise ConfigError(f"{path} holds no episode records (is it an offline-eval run?)")
     return records
+
+
+def wilson(successes: float, n: int, z: float = 1.96) -> tuple[float, float]:
+    """Wilson score interval of a success rate (95% for ``z`` 1.96).
+
+    >>> [round(x, 3) for x in wilson(50, 100)]
+    [0.404, 0.596]
+    """
+    if n <= 0:
+        return 0.0, 1.0
+    p = successes / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return max(0.0, centre - half), min(1.0, centre + half)
 
 
 def paired_bootstrap(diffs: Sequence[float], *, resamples: int = DEFAULT_RESAMPLES,

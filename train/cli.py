@@ -38,15 +38,16 @@ def plot_command(
     run_dir: Path = typer.Argument(..., help="A `cua train` run folder (holds metrics.jsonl)."),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="PNG path (default RUN_DIR/metrics.png)."),
 ) -> None:
-    """Draw a training run's metrics (loss, rewards, KL, lengths, grad norm) to a PNG."""
-    from cua.train.plot import eval_table, plot_run
+    """Draw a training run's metrics (loss, rewards, KL, lengths, grad norm) to a PNG; print the held-out tables."""
+    from cua.train.plot import eval_table, live_table, plot_run
     from cua.errors import ConfigError
 
     typer.echo(str(plot_run(run_dir, out)))
-    try:
-        typer.echo(eval_table(run_dir))
-    except ConfigError:
-        pass
+    for table in (eval_table, live_table):
+        try:
+            typer.echo(table(run_dir))
+        except ConfigError:
+            pass
 
 
 def register(app: typer.Typer) -> None:

@@ -42,6 +42,8 @@ def _series(records: list[dict[str, Any]]) -> tuple[dict[str, tuple[list[float],
                 continue
             if key in SKIP or key.endswith("/std"):
                 continue
+            if key.startswith("curriculum/") and key.endswith("/success") and value < 0:
+                continue  # the task was not played yet
             if key in PANELS or key.startswith(("rewards/", "eval/", "eval_")) or _online(key):
                 xs, ys = series.setdefault(key, ([], []))
                 xs.append(x)
@@ -100,4 +102,24 @@ def eval_table(run_dir: str | Path) -> str:
             lines.append(f"| {r['stage']} | {r['step']} | {int(r['eval/n'])} | {r['eval/parse_rate']:.3f} | "
                          f"{r['eval/hit_rate']:.3f} | {r['eval/chance']:.3f} | {button} | "
                          f"{r.get('eval/reward', float('nan')):.3f} |")
+    return "\n".join(lines)
+
+
+def live_table(run_dir: str | Path) -> str:
+    """Markdown table of the live held-out evaluations on the whole held-out list (:mod:`cua.train.live_eval`):
+    success with its Wilson 95% interval, invalid-step rate and the evaluation's wall time."""
+    from cua.eval.compare import wilson
+
+    rows = [r for r in read_metrics(run_dir) if "eval/live_success" in r]
+    if not rows:
+        raise ConfigError(f"{run_dir} has no live evaluations; add live_eval to the recipe")
+    full = max(int(r.get("live_eval/jobs", r["live_eval/n"])) for r in rows)
+    lines = ["| stage | step | episodes | live success | 95% CI | invalid steps | seconds |", "|---|---|---|---|---|---|---|"]
+    for r in rows:
+        if int(r.get("live_eval/jobs", r["live_eval/n"])) != full:
+            continue
+        n = int(r["live_eval/n"])
+        low, high = wilson(r["eval/live_success"] * n, n)
+        lines.append(f"| {r['stage']} | {r['step']} | {n} | {r['eval/live_success']:.3f} | [{low:.3f}, {high:.3f}] | "
+                     f"{r.get('live_eval/invalid_rate', float('nan')):.3f} | {r.get('live_eval/seconds', 0):.0f} |")
     return "\n".join(lines)

@@ -75,3 +75,25 @@ def test_eval_table_lists_full_set_rows_with_random_button_where_known(tmp_path)
     assert "random button" in lines[0] and len(lines) == 5
     assert lines[3].startswith("| sft | 20 | 1000 | 1.000 | 0.400 | 0.030 | - |")
     assert lines[4].startswith("| attr | 30 | 1000 | 1.000 | 0.500 | 0.030 | 0.240 |")
+
+
+def test_live_table_lists_full_evaluations_with_a_wilson_interval_and_skips_unplayed_tasks(tmp_path):
+    from cua.train.plot import _series, live_table
+
+    records = [
+        {"stage": "sft", "step": 20, "eval/live_success": 0.5, "live_eval/n": 10.0, "live_eval/jobs": 10},
+        {"stage": "sft", "step": 40, "eval/live_success": 0.25, "live_eval/n": 200.0, "live_eval/jobs": 200,
+         "live_eval/invalid_rate": 0.0, "live_eval/seconds": 90.0},
+        {"stage": "online", "step": 1, "curriculum/a/success": -1.0, "curriculum/b/success": 0.5},
+        {"stage": "online", "step": 50, "eval/live_success": 0.5, "live_eval/n": 198.0, "live_eval/jobs": 200,
+         "live_eval/lost": 2.0, "live_eval/invalid_rate": 0.01, "live_eval/seconds": 80.0},
+    ]
+    (tmp_path / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+    lines = live_table(tmp_path).splitlines()
+    assert lines[2] == "| sft | 40 | 200 | 0.250 | [0.195, 0.314] | 0.000 | 90 |"
+    assert lines[3].startswith("| online | 50 | 198 | 0.500 | [0.431, 0.569] |") and len(lines) == 4
+    series, _ = _series(records)
+    assert "curriculum/a/success" not in series and series["curriculum/b/success"][1] == [0.5]
+    (tmp_path / "metrics.jsonl").write_text(json.dumps({"stage": "sft", "step": 1, "loss": 1.0}) + "\n")
+    with pytest.raises(ConfigError, match="no live evaluations"):
+        live_table(tmp_path)
