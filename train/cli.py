@@ -16,7 +16,7 @@ DEFAULT_RUNS = Path("runs")
 
 
 def train_command(
-    recipe: str = typer.Argument(..., help="Recipe YAML path or shipped name (ui_r1, gui_r1, gta1, mobile_r1, smoke)."),
+    recipe: str = typer.Argument(..., help="Recipe YAML path or a shipped name (a file of train/recipes: ui_r1, arpo, online_proof, ...)."),
     set_: Optional[List[str]] = typer.Option(None, "--set", help="Override: dotted.key=YAML_VALUE (repeatable)."),
     resume: bool = typer.Option(False, "--resume", help="Continue the run in --out from its last checkpoint."),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Run folder (default runs/train-<recipe>-<time>)."),
