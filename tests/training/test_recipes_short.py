@@ -37,6 +37,8 @@ def short(name: str) -> list[str]:
             online = {"pool_size": 2, "group_size": 2, "groups_per_step": 1, "max_episode_steps": 2}
             sets += [f"stages.{stage.name}.online.{k}={v}" for k, v in online.items()]
             sets += [f"stages.{stage.name}.trl.max_completion_length=8"]
+    if recipe.live_eval is not None:  # live held-out evaluation at each stage's end: 2 episodes on 2 slots
+        sets += ["live_eval.episodes=2", "live_eval.slots=2"]
     return sets
 
 
@@ -64,4 +66,6 @@ def test_short_recipe_runs_and_checkpoints_load(tmp_path, name):
             keys = set().union(*(r for r in records if r["stage"] == stage.name))
             assert {"reward", "grad_norm", "completions/mean_length"} <= keys
             assert any(k.startswith("rewards/") for k in keys)
+    live = {r["stage"] for r in records if "eval/live_success" in r and r.get("live_eval/jobs") == 2}
+    assert live == {s.name for s in recipe.stages if s.live_eval is not None}
     assert plot_run(tmp_path / "run").stat().st_size > 1000
