@@ -59,7 +59,14 @@ class SaveProcessing(TrainerCallback):
 
 
 def truncate(run_dir: str | Path, stage: str, step: int) -> None:
-    """Drop ``stage`` records logged after ``step`` from the run's JSONL logs (they are redone after a resume)."""
+    """Drop ``stage`` records logged after ``step`` from the run's JSONL logs (they are redone after a resume).
+
+    Only the main process (``RANK`` 0 or unset) rewrites them, atomically (a temporary file renamed into place):
+    with several ranks, a rank reading the file while another rewrote it used to write back an empty log."""
+    import os
+
+    if int(os.environ.get("RANK", "0") or 0) != 0:
+        return
     for name in (METRICS_FILE, EVAL_FILE):
         _truncate_file(Path(run_dir) / name, stage, step)
 
@@ -76,7 +83,9 @@ def _truncate_file(path: Path, stage: str, step: int) -> None:
         if record.get("stage") == stage and record.get("step", 0) > step:
             continue
         kept.append(line)
-    path.write_text("".join(k + "\n" for k in kept))
+    tmp = path.with_name(f"{path.name}.tmp")
+    tmp.write_text("".join(k + "\n" for k in kept))
+    tmp.replace(path)
 
 
 def read_metrics(run_dir: str | Path) -> list[dict[str, Any]]:

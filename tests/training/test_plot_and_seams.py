@@ -97,3 +97,15 @@ def test_live_table_lists_full_evaluations_with_a_wilson_interval_and_skips_unpl
     (tmp_path / "metrics.jsonl").write_text(json.dumps({"stage": "sft", "step": 1, "loss": 1.0}) + "\n")
     with pytest.raises(ConfigError, match="no live evaluations"):
         live_table(tmp_path)
+
+
+def test_only_the_main_rank_truncates_the_logs_on_resume(tmp_path, monkeypatch):
+    lines = [{"stage": "online", "step": s, "loss": 0.0} for s in (1, 2, 3)]
+    (tmp_path / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in lines))
+    monkeypatch.setenv("RANK", "1")  # another torchrun rank: must not rewrite the file rank 0 may be rewriting
+    truncate(tmp_path, "online", 2)
+    assert [r["step"] for r in read_metrics(tmp_path)] == [1, 2, 3]
+    monkeypatch.setenv("RANK", "0")
+    truncate(tmp_path, "online", 2)
+    assert [r["step"] for r in read_metrics(tmp_path)] == [1, 2]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["metrics.jsonl"]  # no temporary file left
