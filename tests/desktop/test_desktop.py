@@ -172,7 +172,9 @@ def test_unreachable_display_is_a_disconnect() -> None:
 
 def test_open_application_from_allowlist(x_server: XServer, tk_app: TkApp, workspace) -> None:
     marker = workspace / "started"
-    apps = {"Marker": ["/bin/sh", "-c", 'echo "$DISPLAY" > "$0"', str(marker)]}
+    # Written to a temporary file and renamed, so the test never reads the file half-written
+    # (the shell creates the target of `>` before echo writes into it).
+    apps = {"Marker": ["/bin/sh", "-c", 'echo "$DISPLAY" > "$0.tmp" && mv "$0.tmp" "$0"', str(marker)]}
     with DesktopDevice(x_server.display, apps=apps, workspace=workspace) as device:
         assert "marker" in device.tools.call("list_applications", {})
         out = device.execute(ToolCall(name="open_application", arguments={"name": "marker"})).output
