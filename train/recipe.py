@@ -330,7 +330,8 @@ def _stage(raw: Any, index: int) -> StageSpec:
     if (raw["kind"] == "grpo_online") != (online is not None):
         raise ConfigError(f"{where}: a grpo_online stage needs an `online:` mapping (env, tasks, group_size, ...), "
                           "and only a grpo_online stage takes one")
-    live = _build(LiveEvalSpec, raw["live_eval"], f"{where}.live_eval") if raw.get("live_eval") else None
+    # `live_eval: {}` (every default: one check at the stage's end) opts in; absent or null does not.
+    live = _build(LiveEvalSpec, raw["live_eval"], f"{where}.live_eval") if raw.get("live_eval") is not None else None
     return StageSpec(name=str(raw["name"]), kind=raw["kind"], trl=dict(trl), data=data, rewards=rewards,
                      eval_data=eval_data, online=online, live_eval=live,
                      init=raw.get("init"), stop_at_hit_rate=raw.get("stop_at_hit_rate"),

@@ -86,7 +86,9 @@ def test_recipe_live_eval_builds_the_callback():
     recipe = load_recipe("online_proof", ["live_eval.episodes=7", "live_eval.slots=3"])
     cb = live_eval_callback(recipe, "/tmp/run", "grid8")
     assert cb.stages == {s.name: s.live_eval for s in recipe.stages} and set(cb.stages) == {"sft", "online"}
-    assert cb.stages["sft"].stop_at is not None and cb.stages["online"].every > 0
+    # `live_eval: {}` opts a stage in with the defaults: one check at its end (the SFT stage stops on its proxy).
+    assert cb.stages["sft"] == LiveEvalSpec() and cb.stages["online"].every > 0
+    assert recipe.stages[0].stop_at_hit_rate is not None
     assert cb.jobs == held_out_jobs(["button_chain.2"], 7) and cb.n_slots == 3 and cb.codec == "grid8"
     assert cb.max_new_tokens == recipe.eval_max_new_tokens == 3
     assert live_eval_callback(load_recipe("online_proof", ["stages.sft.live_eval=null",
