@@ -5,7 +5,7 @@ stopped in a ``finally``. Xvfb picks a free display number itself (``-displayfd`
 collide. Run as a script (``python support_x11.py tk LOG W H``) it is the Tk logger app.
 
 The Tk app fills the screen (full-screen at +0+0, focused by the window manager) so its root coordinates are screen pixels. It writes
-one JSON object a line to LOG: ``{"ev": "ready"}``, ``{"ev": "down"|"up", "b": button, "x", "y", "t"}``,
+one JSON object a line to LOG: ``{"ev": "ready"}``, ``{"ev": "down"|"up", "b": button, "x", "y", "t"}`` (t: the X server's event time, seconds),
 ``{"ev": "key", "keysym", "char", "state"}``, ``{"ev": "text", "w": "entry"|"password", "value"}``.
 The text entry sits at ENTRY_BOX and has the focus; a password entry sits at PASSWORD_BOX.
 """
@@ -233,7 +233,8 @@ def _tk_main(log_path: str, width: int, height: int) -> None:
         if name == "entry":
             entry = widget
     for seq, ev in (("<ButtonPress>", "down"), ("<ButtonRelease>", "up")):
-        root.bind_all(seq, lambda e, ev=ev: emit(ev=ev, b=e.num, x=e.x_root, y=e.y_root, state=e.state, t=time.monotonic()))
+        root.bind_all(seq, lambda e, ev=ev: emit(ev=ev, b=e.num, x=e.x_root, y=e.y_root, state=e.state,
+                                                t=e.time / 1000))
     for seq in ("<KeyPress>", "<Alt-KeyPress>", "<Meta-KeyPress>"):
         root.bind_all(seq, lambda e: emit(ev="key", keysym=e.keysym, char=e.char, state=e.state))
 

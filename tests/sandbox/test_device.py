@@ -114,8 +114,8 @@ def test_long_press_deletes_a_note_and_a_short_press_opens_it(fresh: SandboxDevi
     assert fresh.world.state["route"] == f"/notes/{note['id']}" and note in fresh.world.state["notes"]
     fresh.execute(Back())
     row = find(fresh.observe(), note["title"], role="span")
-    fresh.execute(LongPress(x=row.center[0], y=row.center[1], seconds=0.2))
-    assert fresh.world.state["route"] == f"/notes/{note['id']}", "a 0.2 s press must open, not delete"
+    fresh.execute(LongPress(x=row.center[0], y=row.center[1], seconds=0.1))
+    assert fresh.world.state["route"] == f"/notes/{note['id']}", "a 0.1 s press must open, not delete"
     fresh.execute(Back())
     fresh.execute(LongPress(x=row.center[0], y=row.center[1], seconds=0.8))
     obs = fresh.observe()

@@ -109,7 +109,9 @@ def test_swipe_and_long_press(vnc: VncDevice, tk_app: TkApp) -> None:
     ups = _ups(tk_app, 2)
     downs = tk_app.events("down")
     assert [(d["x"], d["y"], u["x"], u["y"]) for d, u in zip(downs, ups)] == [(300, 300, 700, 500), (800, 600, 800, 600)]
-    assert ups[1]["t"] - downs[1]["t"] >= 0.25
+    # x11vnc injects the client's input from its polling loop: on a loaded machine the press can reach the X
+    # server up to ~0.1 s late, so a 0.3 s hold is asserted as >= 0.2 s (a click holds ~0 s).
+    assert ups[1]["t"] - downs[1]["t"] >= 0.2
 
 
 def test_bad_actions_are_action_errors(vnc: VncDevice) -> None:

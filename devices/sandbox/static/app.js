@@ -265,10 +265,12 @@ function notesScreen(args) {
     '<p class="hint">Long-press a note to delete it</p>', () => {});
   list.querySelectorAll(".row").forEach(r => {
     let t0 = null;
-    r.addEventListener("pointerdown", () => { t0 = performance.now(); });
-    r.addEventListener("pointerup", () => {
+    // Event times (when the browser received the input), not handler times: a busy page thread must not turn
+    // a tap into a long press.
+    r.addEventListener("pointerdown", e => { t0 = e.timeStamp; });
+    r.addEventListener("pointerup", e => {
       if (t0 === null || list.isDragging()) { t0 = null; return; }
-      const held = performance.now() - t0;
+      const held = e.timeStamp - t0;
       t0 = null;
       if (held >= LONG_PRESS_MS) confirmDelete(r.dataset.id); else go("/notes/" + r.dataset.id);
     });
