@@ -23,6 +23,20 @@ METRICS_FILE = "metrics.jsonl"
 EVAL_FILE = "eval.jsonl"
 
 
+def rank_zero_decides(flag: bool) -> bool:
+    """Rank 0's ``flag`` on every rank of a torch.distributed run (``flag`` itself otherwise).
+
+    A stop rule (a time limit, a held-out check that only rank 0 runs) must end every rank at the same step: a
+    rank that goes on alone waits forever in the next collective. Every rank must call this at the same point."""
+    import torch.distributed as dist
+
+    if not (dist.is_available() and dist.is_initialized()) or dist.get_world_size() == 1:
+        return flag
+    box = [bool(flag)]
+    dist.broadcast_object_list(box, src=0)
+    return bool(box[0])
+
+
 def _clean(value: Any) -> Any:
     if isinstance(value, float) and not math.isfinite(value):
         return None

@@ -19,7 +19,7 @@ from typing import Any, Callable
 
 from transformers import TrainerCallback
 
-from cua.train.callbacks import EVAL_FILE, METRICS_FILE
+from cua.train.callbacks import EVAL_FILE, METRICS_FILE, rank_zero_decides
 from cua.train.rewards import completion_text, in_box, parse_point
 
 EVAL_BATCH = 64
@@ -151,10 +151,12 @@ class GroundingEval(TrainerCallback):
 
     def on_step_end(self, args: Any, state: Any, control: Any, model: Any = None, **kwargs: Any) -> None:
         if self.every and state.global_step % self.every == 0 and state.global_step < state.max_steps:
+            stop = False
             if state.is_world_process_zero:
                 record = self._run(model, state.global_step, self.rows[: self.every_n or len(self.rows)])
-                if self.stop_at_hit_rate is not None and record["eval/hit_rate"] >= self.stop_at_hit_rate:
-                    control.should_training_stop = True
+                stop = self.stop_at_hit_rate is not None and record["eval/hit_rate"] >= self.stop_at_hit_rate
+            if self.stop_at_hit_rate is not None and rank_zero_decides(stop):
+                control.should_training_stop = True
 
     def on_train_end(self, args: Any, state: Any, control: Any, model: Any = None, **kwargs: Any) -> None:
         if state.is_world_process_zero:
@@ -172,5 +174,5 @@ class TimeLimit(TrainerCallback):
         self.started = time.monotonic()
 
     def on_step_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
-        if time.monotonic() - self.started >= self.seconds:
+        if rank_zero_decides(time.monotonic() - self.started >= self.seconds):  # clocks differ across ranks
             control.should_training_stop = True

@@ -26,7 +26,7 @@ from typing import Any, Sequence
 
 from transformers import TrainerCallback
 
-from cua.train.callbacks import METRICS_FILE
+from cua.train.callbacks import METRICS_FILE, rank_zero_decides
 from cua.train.recipe import LiveEvalSpec, Recipe
 
 LIVE_FILE = "live_eval.jsonl"
@@ -135,10 +135,12 @@ class LiveEval(TrainerCallback):
         spec = self.stages.get(self._stage(args))
         if spec is None or not spec.every or state.global_step % spec.every or state.global_step >= state.max_steps:
             return
+        stop = False
         if state.is_world_process_zero:
             record = self.run(model, processing_class, self._stage(args), state.global_step, spec.every_n)
-            if spec.stop_at is not None and record["eval/live_success"] >= spec.stop_at:
-                control.should_training_stop = True
+            stop = spec.stop_at is not None and record["eval/live_success"] >= spec.stop_at
+        if spec.stop_at is not None and rank_zero_decides(stop):
+            control.should_training_stop = True
 
     def on_train_end(self, args: Any, state: Any, control: Any, model: Any = None, processing_class: Any = None,
                      **kwargs: Any) -> None:
