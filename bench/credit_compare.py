@@ -3,7 +3,7 @@ foresight advantage vs turn-level IS on the learning-proof environment (``online
 
     python bench/credit_compare.py --out runs/credit [--updates 200] [--episodes 200] [--tasks button_chain.3]
 
-1. ``trajectory`` runs the recipe's SFT stage (stopped early by live held-out success, as the learning proof)
+1. ``trajectory`` runs the recipe's SFT stage (stopped early on its held-out proxy, as in the learning proof)
    and then its online stage (trajectory GRPO), both scored by the recipe's live held-out evaluation;
 2. every other variant gets a copy of that run's ``base/`` and finished ``sft/`` folders and ``--resume``s,
    so its online stage starts from the same SFT model, with the same number of updates (``--updates``; each
