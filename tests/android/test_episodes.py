@@ -73,7 +73,9 @@ def test_infrastructure_death_mid_episode_keeps_the_trajectory(fresh, fault: str
 
     traj = run_episode(device, make_policy("oracle", task=task), task.goal, task=task,
                        out_dir=tmp_path / "t", on_step=kill_after_two)
-    assert traj.status == "infra_error" and "DeviceDisconnected" in (traj.error or "")
+    # A dead link shows as a refused connection, or (the killed server's socket not yet closed on a loaded
+    # machine) as the next call's timeout: either is an infrastructure error, never a task failure.
+    assert traj.status == "infra_error" and (traj.error or "").startswith(("DeviceDisconnected", "DeviceTimeout"))
     assert len(traj.steps) >= 2 and (tmp_path / "t").exists()
     assert len(input_commands(endpoint)) == sent[0], "an input was retried or sent after the phone died"
 
