@@ -47,7 +47,8 @@ class RandomClicker:
 
     def __init__(self, seed: int = 0) -> None:
         self.rng = random.Random(seed)
-        self.plan: dict[int, int] = {}
+        # episode (its first step, kept alive so that its id is never reused by a later episode) -> clicks
+        self.plan: dict[int, tuple[Any, int]] = {}
 
     def reset(self, goal: str) -> None:
         pass
@@ -56,7 +57,7 @@ class RandomClicker:
         out = []
         for _, obs, history in requests:
             key = id(history[0]) if history else None
-            want = self.plan.setdefault(key, self.rng.randint(1, 3)) if key else None
+            want = self.plan.setdefault(key, (history[0], self.rng.randint(1, 3)))[1] if key else None
             action = Click(x=5, y=5) if not history or len(history) < want else Terminate()
             if not history:
                 action = Click(x=5, y=5)
