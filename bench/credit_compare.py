@@ -1,26 +1,29 @@
 """Issue 13's comparison, one command: trajectory GRPO vs + GiGPO step groups vs hierarchical vs Hi-Agent's
-foresight advantage vs turn-level IS on the learning-proof environment (``online_proof`` recipe: button_chain on the web backend), from ONE SFT checkpoint.
+foresight advantage vs turn-level IS on the learning-proof environment (``online_proof`` recipe: button_chain on
+the web backend), from ONE SFT checkpoint and with the same number of environment steps.
 
-    python bench/credit_compare.py --out runs/credit [--updates 200] [--episodes 200] [--tasks button_chain.3]
+    python bench/credit_compare.py --out runs/credit [--env-steps 2624] [--sft-from runs/online_proof]
+                                   [--episodes 200] [--tasks button_chain.2]
 
-1. ``trajectory`` runs the recipe's SFT stage (stopped early on its held-out proxy, as in the learning proof)
-   and then its online stage (trajectory GRPO), both scored by the recipe's live held-out evaluation;
-2. every other variant gets a copy of that run's ``base/`` and finished ``sft/`` folders and ``--resume``s,
-   so its online stage starts from the same SFT model, with the same number of updates (``--updates``; each
-   update plays ``group_size`` x ``groups_per_step`` episodes, so the variants see the same number of
-   episodes; environment steps are the episodes' lengths, reported per variant from ``metrics.jsonl``);
-3. held-out success (``--episodes`` live episodes of unseen seeds, greedy) at the online stage's end, with a
-   Wilson 95% interval, the environment steps played and the wall time go in ``OUT/table.md``; ``cua plot
-   OUT/VARIANT`` draws each variant's curves.
+1. The shared start: with ``--sft-from RUN`` every variant gets a copy of RUN's ``recipe.yaml``, ``base/`` and
+   finished ``sft/`` (a finished ``cua train online_proof`` run: the learning proof's SFT checkpoint);
+   without it ``trajectory`` runs the recipe's SFT stage first (stopped early on its held-out proxy, as in the
+   learning proof) and the other variants copy that. Every variant then ``--resume``s, so its online stage
+   starts from the same SFT model.
+2. The budget is environment steps (``online.max_env_steps``: every device step, foresight's replayed prefixes
+   included): a variant's online stage ends after the update in which its steps reach ``--env-steps``. The
+   recipe's ``max_steps`` (the learning-rate schedule) is kept and its 60-minute cap lifted, so a variant whose
+   update costs more steps (foresight: each state's candidates on replayed branches) makes fewer updates.
+3. Held-out success (``--episodes`` live episodes of unseen seeds, greedy) at the online stage's end, with a
+   Wilson 95% interval, the environment steps played, the updates and the wall time go in ``OUT/table.md``;
+   ``cua plot OUT/VARIANT`` draws each variant's curves (the recipe's periodic checks every ``--every`` updates).
 
 Caveat for ``hierarchical`` here: the recipe's tiny grid8 model writes at most ``max_completion_length`` (3)
 tokens, so its subgoals are a few tokens that replace the goal in the low level's prompt; the variant measures
 the two-level wiring on this model, not Hi-Agent's planner. ``foresight`` (hierarchical + the foresight
 advantage, :mod:`cua.train.foresight`) keeps the recipe's 8 candidates per state on 8 slots and turns replay off
-(it does not compose); an update then plays ``groups_per_step`` trunks, each state on 8 replayed branches, so its
-environment steps (``online/env_steps``, replays included) are far above the others' for the same updates.
-``--dry-run`` prints the commands only. Each variant is a long CPU run (the learning proof's budget); do not run
-it on a shared machine.
+(it does not compose). ``--dry-run`` prints the commands only. Each variant is a long CPU run (tens of minutes
+for the default budget); wall times are only comparable on an otherwise idle machine.
 """
 
 from __future__ import annotations
@@ -51,25 +54,29 @@ VARIANTS: dict[str, list[str]] = {
 TABLE = "table.md"
 
 
-def commands(out: Path, variant: str, *, updates: int, episodes: int, tasks: str, every: int) -> list[str]:
-    """The ``cua train`` command line of one variant (live held-out evaluation as the recipe's ``live_eval``)."""
-    # the recipe's 60-minute cap lifted: every variant plays the same number of updates
-    sets = [f"stages.online.trl.max_steps={updates}", "stages.online.max_minutes=100000",
+def commands(out: Path, variant: str, *, env_steps: int, episodes: int, tasks: str, every: int,
+             shared_sft: bool = False) -> list[str]:
+    """The ``cua train`` command line of one variant (live held-out evaluation as the recipe's ``live_eval``);
+    ``shared_sft``: the variant's folder already holds the SFT stage (``--sft-from``), so it resumes too."""
+    # the recipe's 60-minute cap lifted: every variant plays the same number of environment steps
+    sets = [f"{ONLINE}.max_env_steps={env_steps}", "stages.online.max_minutes=100000",
             f"live_eval.tasks=[{tasks}]", f"live_eval.episodes={episodes}", f"stages.online.live_eval.every={every}",
             *VARIANTS[variant]]
     cmd = [sys.executable, "-m", "cua", "train", RECIPE, "--out", str(out / variant)]
     for s in sets:
         cmd += ["--set", s]
-    if variant != "trajectory":
+    if variant != "trajectory" or shared_sft:
         cmd.append("--resume")
     return cmd
 
 
-def seed_from_baseline(out: Path, variant: str) -> None:
-    """Give ``variant`` the baseline's recipe, base model and finished SFT stage (the same starting point)."""
-    src, dst = out / "trajectory", out / variant
+def seed_from_baseline(out: Path, variant: str, src: Path | None = None) -> None:
+    """Give ``variant`` the recipe, base model and finished SFT stage of ``src`` (default: the trajectory
+    baseline's run in ``out``), so that every variant starts from the same point."""
+    src = out / "trajectory" if src is None else src
+    dst = out / variant
     if not (src / "sft" / "DONE").is_file():
-        raise SystemExit(f"{src}: the baseline's SFT stage has not finished")
+        raise SystemExit(f"{src}: the SFT stage there has not finished")
     dst.mkdir(parents=True, exist_ok=True)
     shutil.copy2(src / "recipe.yaml", dst / "recipe.yaml")
     for part in ("base", "sft"):
@@ -113,9 +120,12 @@ def table(out: Path, walls: dict[str, float]) -> str:
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, required=True)
-    parser.add_argument("--updates", type=int, default=200, help="online updates per variant")
+    parser.add_argument("--env-steps", type=int, default=2624,
+                        help="environment steps per variant (default: the learning proof's first 75 updates)")
+    parser.add_argument("--sft-from", type=Path, default=None,
+                        help="a finished online_proof run whose SFT checkpoint every variant starts from")
     parser.add_argument("--episodes", type=int, default=200, help="held-out episodes per evaluation")
-    parser.add_argument("--tasks", default="button_chain.3", help="held-out task ids, comma-separated")
+    parser.add_argument("--tasks", default="button_chain.2", help="held-out task ids, comma-separated")
     parser.add_argument("--every", type=int, default=25, help="online steps between live evaluations (curves)")
     parser.add_argument("--variants", default=",".join(VARIANTS))
     parser.add_argument("--dry-run", action="store_true")
@@ -129,12 +139,13 @@ def main(argv: Sequence[str] | None = None) -> None:
         chosen.insert(0, "trajectory")
     walls: dict[str, float] = {}
     for name in chosen:
-        cmd = commands(ns.out, name, updates=ns.updates, episodes=ns.episodes, tasks=ns.tasks, every=ns.every)
+        cmd = commands(ns.out, name, env_steps=ns.env_steps, episodes=ns.episodes, tasks=ns.tasks, every=ns.every,
+                       shared_sft=ns.sft_from is not None)
         print(shlex.join(cmd), flush=True)
         if ns.dry_run:
             continue
-        if name != "trajectory":
-            seed_from_baseline(ns.out, name)
+        if ns.sft_from is not None or name != "trajectory":
+            seed_from_baseline(ns.out, name, ns.sft_from)
         t0 = time.monotonic()
         subprocess.run(cmd, check=True)
         walls[name] = time.monotonic() - t0

@@ -26,8 +26,9 @@ execution feedback); ``online.importance_sampling`` (``turn_ppo`` / ``s_ppo`` / 
 
 Off-policy handling: the batch is trained once, right after it was sampled, so trl uses the current log-probs
 as "old" (ratio 1, on-policy) - replayed episodes included (see :mod:`cua.train.replay`); the sampling
-log-probs are passed as ``sampling_per_token_logps``. The curriculum and replay states are written into every
-checkpoint (``cua_online_state.json`` + replayed screenshots) and restored by ``--resume``.
+log-probs are passed as ``sampling_per_token_logps``. The curriculum and replay states and the environment steps
+played so far (``online.max_env_steps``'s count) are written into every checkpoint (``cua_online_state.json`` +
+replayed screenshots) and restored by ``--resume``.
 """
 
 from __future__ import annotations
@@ -76,6 +77,8 @@ class OnlineGRPOTrainer(CuaGRPOTrainer):
         self.curriculum = Curriculum(online.tasks, priors=complexity_priors(online.tasks), seed=self.args.seed,
                                      **{"enabled": bool(online.curriculum), **cur})
         self.replay = ReplayBuffer(**{"seed": self.args.seed, **_options(online.replay)}) if online.replay else None
+        #: Device steps played by the stage so far, all ranks (``online.max_env_steps``'s budget).
+        self.env_steps_total = 0
         self.policy = QwenVLPolicy.from_model(
             self.model, self.processing_class, codec=codec, history_images=online.history_images,
             max_new_tokens=self.max_completion_length, temperature=self.temperature, sample=True,
@@ -119,6 +122,9 @@ class OnlineGRPOTrainer(CuaGRPOTrainer):
         t1 = time.perf_counter()
         for task_id, mean in gather_object([(g.task_id, g.mean_success) for g in rollout.groups if g.played]):
             self.curriculum.update(task_id, mean)
+        self.env_steps_total += sum(gather_object([rollout.env_steps]))  # the same total on every rank
+        if self.online.max_env_steps is not None and self.env_steps_total >= self.online.max_env_steps:
+            self.control.should_training_stop = True  # this update is trained, then the stage ends as at max_steps
         turns, advantages = self._turns(rollout)
         outputs = self._batch(turns, advantages)
         if self.advantage_fn is not None:
@@ -201,6 +207,7 @@ class OnlineGRPOTrainer(CuaGRPOTrainer):
         metrics["online/dropped_groups"].append(float(rollout.dropped_groups))
         metrics["online/replayed"].append(float(rollout.replayed))
         metrics["online/env_steps"].append(float(rollout.env_steps))
+        metrics["online/env_steps_total"].append(float(self.env_steps_total))
         metrics["online/diverged_branches"].append(float(rollout.diverged))
         metrics["time/rollout_s"].append(rollout_s)
         metrics["time/generation_s"].append(rollout.generation_s)
@@ -214,17 +221,20 @@ class OnlineGRPOTrainer(CuaGRPOTrainer):
 
         if self.args.should_save:  # written before trl's files: a checkpoint with trainer_state.json has it
             folder = Path(self._get_output_dir(trial=trial)) / f"{PREFIX_CHECKPOINT_DIR}-{self.state.global_step}"
-            save_online_state(folder, self.curriculum, self.replay)
+            save_online_state(folder, self.curriculum, self.replay, env_steps=self.env_steps_total)
         super()._save_checkpoint(model, trial)
 
     def _load_optimizer_and_scheduler(self, checkpoint: Any) -> None:
         super()._load_optimizer_and_scheduler(checkpoint)
         if checkpoint is not None:
-            load_online_state(Path(checkpoint), self.curriculum, self.replay)
+            steps = load_online_state(Path(checkpoint), self.curriculum, self.replay)
+            self.env_steps_total = steps if steps is not None else 0
 
 
-def save_online_state(folder: Path, curriculum: Curriculum, replay: ReplayBuffer | None) -> None:
-    """Write the curriculum and replay states into ``folder`` (screenshots of replayed turns as PNG files)."""
+def save_online_state(folder: Path, curriculum: Curriculum, replay: ReplayBuffer | None, *,
+                      env_steps: int = 0) -> None:
+    """Write the curriculum and replay states and the environment steps played so far into ``folder``
+    (screenshots of replayed turns as PNG files)."""
     folder.mkdir(parents=True, exist_ok=True)
     images: list[Any] = []
 
@@ -240,7 +250,8 @@ def save_online_state(folder: Path, curriculum: Curriculum, replay: ReplayBuffer
         return {"task_id": episode.task_id, "seed": episode.seed, "success": episode.success,
                 "reward": episode.reward, "status": episode.status, "num_steps": episode.num_steps, "turns": turns}
 
-    state = {"curriculum": curriculum.state_dict(), "replay": replay.state_dict(encode) if replay is not None else None}
+    state = {"curriculum": curriculum.state_dict(), "replay": replay.state_dict(encode) if replay is not None else None,
+             "env_steps": int(env_steps)}
     if images:
         (folder / REPLAY_DIR).mkdir(exist_ok=True)
         for name, img in zip((f"{i:05d}.png" for i in range(len(images))), images):
@@ -250,13 +261,14 @@ def save_online_state(folder: Path, curriculum: Curriculum, replay: ReplayBuffer
     os.replace(tmp, folder / STATE_FILE)
 
 
-def load_online_state(folder: Path, curriculum: Curriculum, replay: ReplayBuffer | None) -> bool:
-    """Restore what :func:`save_online_state` wrote; False when ``folder`` holds none."""
+def load_online_state(folder: Path, curriculum: Curriculum, replay: ReplayBuffer | None) -> int | None:
+    """Restore what :func:`save_online_state` wrote and return the environment steps it recorded (0 in a state
+    written before they were); None when ``folder`` holds no state."""
     from PIL import Image
 
     path = folder / STATE_FILE
     if not path.is_file():
-        return False
+        return None
     state = json.loads(path.read_text())
     curriculum.load_state_dict(state.get("curriculum") or {})
 
@@ -269,7 +281,7 @@ def load_online_state(folder: Path, curriculum: Curriculum, replay: ReplayBuffer
 
     if replay is not None and state.get("replay"):
         replay.load_state_dict(state["replay"], decode)
-    return True
+    return int(state.get("env_steps", 0))
 
 
 def open_slots(online: OnlineSpec, stack: ExitStack) -> list[Any]:

@@ -87,7 +87,10 @@ class OnlineSpec:
     ``episode`` (each episode weighs the same whatever its length). ``advantage`` names an entry of
     :data:`cua.train.rollout.ADVANTAGES`. Reward shaping: :class:`cua.rewards.task.TaskReward`'s fields;
     ``end_on_format_failure`` ends an episode at its first unparseable answer (ARPO; the episode is then scored
-    ``format_failure`` when that is set, else by the task's checker).
+    ``format_failure`` when that is set, else by the task's checker). ``max_env_steps`` ends the stage (as
+    ``max_steps`` would) after the update in which the devices' steps, summed over ranks and counted from the
+    stage's start (replayed prefixes included: ``online/env_steps``), reach it: a budget of environment steps
+    that compares options whose updates cost different numbers of steps.
     ``curriculum`` / ``replay``: true, false, or a mapping of :class:`~cua.train.curriculum.Curriculum` /
     :class:`~cua.train.replay.ReplayBuffer` fields.
 
@@ -129,8 +132,11 @@ class OnlineSpec:
     hierarchical: bool = False
     importance_sampling: str = "token"
     foresight_progress: float = 0.5
+    max_env_steps: int | None = None
 
     def __post_init__(self) -> None:
+        if self.max_env_steps is not None and self.max_env_steps < 1:
+            raise ConfigError(f"online.max_env_steps must be >= 1 (or absent), got {self.max_env_steps}")
         if not 0.0 <= self.foresight_progress <= 1.0:
             raise ConfigError(f"online.foresight_progress must lie in [0, 1], got {self.foresight_progress}")
         if self.advantage == "foresight":

@@ -23,12 +23,17 @@ def load() -> object:
 def test_every_variant_is_a_valid_recipe(tmp_path: Path) -> None:
     cc = load()
     for name in cc.VARIANTS:  # type: ignore[attr-defined]
-        cmd = cc.commands(tmp_path, name, updates=5, episodes=200, tasks="button_chain.3", every=5)  # type: ignore[attr-defined]
+        cmd = cc.commands(tmp_path, name, env_steps=300, episodes=200, tasks="button_chain.3", every=5)  # type: ignore[attr-defined]
         sets = [cmd[i + 1] for i, a in enumerate(cmd) if a == "--set"]
         recipe = load_recipe(cc.RECIPE, sets)  # type: ignore[attr-defined]
         online = recipe.stages[-1].online
-        assert recipe.stages[-1].trl["max_steps"] == 5 and online is not None
+        assert online is not None and online.max_env_steps == 300
+        assert recipe.stages[-1].trl["max_steps"] == 2000  # the recipe's learning-rate schedule is kept
+        assert recipe.live_eval is not None and recipe.live_eval.tasks == ["button_chain.3"]
         assert ("--resume" in cmd) == (name != "trajectory")
+        shared = cc.commands(tmp_path, name, env_steps=300, episodes=200, tasks="button_chain.3", every=5,  # type: ignore[attr-defined]
+                             shared_sft=True)
+        assert "--resume" in shared
         if name == "foresight":
             assert online.advantage == "foresight" and online.hierarchical and not online.replay
     assert online.importance_sampling == "st_ppo"
@@ -66,3 +71,10 @@ def test_variants_need_the_baselines_sft(tmp_path: Path) -> None:
     (base / "recipe.yaml").write_text("name: x\n")
     cc.seed_from_baseline(tmp_path, "gigpo")  # type: ignore[attr-defined]
     assert (tmp_path / "gigpo" / "sft" / "DONE").is_file() and (tmp_path / "gigpo" / "recipe.yaml").is_file()
+    # --sft-from: any finished run's SFT stage, the trajectory baseline included
+    other = tmp_path / "elsewhere"
+    (other / "sft").mkdir(parents=True)
+    (other / "sft" / "DONE").write_text("")
+    (other / "recipe.yaml").write_text("name: y\n")
+    cc.seed_from_baseline(tmp_path / "out", "trajectory", other)  # type: ignore[attr-defined]
+    assert (tmp_path / "out" / "trajectory" / "recipe.yaml").read_text() == "name: y\n"

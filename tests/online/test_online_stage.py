@@ -66,10 +66,27 @@ def test_online_stage_trains_on_live_turns_and_checkpoints_its_state(tmp_path: P
     assert state["replay"]["size"] == 8
 
 
+def test_max_env_steps_ends_the_stage_after_the_update_that_reaches_it(tmp_path: Path) -> None:
+    from cua.train.runner import train
+
+    raw = online_recipe(max_env_steps=9)
+    raw["stages"][0]["trl"]["max_steps"] = 10
+    train(parse_recipe(raw), tmp_path / "run")
+    rows = [r for r in metrics(tmp_path / "run") if "online/turns" in r]
+    # each update plays 2 groups x 2 episodes x 2 steps = 8 device steps: 8 < 9, then 16 >= 9 ends the stage
+    assert [r["online/env_steps"] for r in rows] == [8.0, 8.0]
+    assert [r["online/env_steps_total"] for r in rows] == [8.0, 16.0]
+    assert (tmp_path / "run" / "online" / "DONE").is_file()
+    assert not (tmp_path / "run" / "online" / "checkpoint-3").exists()
+    state = json.loads((tmp_path / "run" / "online" / "checkpoint-2" / "cua_online_state.json").read_text())
+    assert state["env_steps"] == 16
+
+
 @pytest.mark.parametrize("change, match", [
     ({"online": None}, "needs an `online:` mapping"),
     ({"online": {"env": "buttons", "tasks": ["buttons_two"], "loss_normalisation": "sample"}}, "loss_normalisation"),
     ({"online": {"env": "buttons", "tasks": ["buttons_two"], "typo": 1}}, "unknown key"),
+    ({"online": {"env": "buttons", "tasks": ["buttons_two"], "max_env_steps": 0}}, "max_env_steps"),
 ])
 def test_bad_online_stages_are_config_errors(change: dict[str, Any], match: str) -> None:
     raw = online_recipe()

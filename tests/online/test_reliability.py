@@ -101,6 +101,8 @@ def test_resume_after_kill_9_restores_curriculum_and_replay(tmp_path: Path) -> N
                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=300)
     assert resumed.returncode == 0, resumed.stderr.decode()[-3000:]
     after = _state(run, last + 2)
+    # the environment-step count (online.max_env_steps's budget) went on too: 2 updates x 2 one-step episodes
+    assert before["env_steps"] == 2 * last and after["env_steps"] == before["env_steps"] + 4
     # the curriculum went on from its saved plays (2 more groups), not from zero
     assert sum(after["curriculum"]["plays"].values()) == sum(before["curriculum"]["plays"].values()) + 2
     # the replay buffer kept what it held at the checkpoint (FIFO of 32: nothing evicted yet)
