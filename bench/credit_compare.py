@@ -52,6 +52,7 @@ VARIANTS: dict[str, list[str]] = {
     "st_ppo": [f"{ONLINE}.importance_sampling=st_ppo"],
 }
 TABLE = "table.md"
+CURVES = "curves.png"
 
 
 def commands(out: Path, variant: str, *, env_steps: int, episodes: int, tasks: str, every: int,
@@ -102,6 +103,53 @@ def summarise(run: Path) -> dict[str, Any]:
     return {"success": rate, "n": n, "low": low, "high": high, "env_steps": int(round(steps)), "step": last["step"]}
 
 
+def curves(run: Path) -> dict[str, list[tuple[float, float]]]:
+    """A variant's curves against environment steps: ``held_out`` (the online stage's live checks: steps played
+    by then, success) and ``sampled`` (each update's training-episode success, a moving mean of 10 updates)."""
+    total, at_step, sampled, window = 0.0, {0: 0.0}, [], []
+    for line in (run / "metrics.jsonl").read_text().splitlines():
+        row = json.loads(line) if line.strip() else {}
+        if row.get("stage") != "online" or "online/episodes" not in row:
+            continue
+        total += row.get("online/env_steps", row["online/episodes"] * row.get("online/episode_steps", 0.0))
+        at_step[int(row["step"])] = total
+        window = (window + [float(row["online/success"])])[-10:]
+        sampled.append((total, sum(window) / len(window)))
+    held = [json.loads(x) for x in (run / "live_eval.jsonl").read_text().splitlines() if x.strip()]
+    held_out = [(at_step.get(int(r["step"]), total), float(r["eval/live_success"]))
+                for r in held if r.get("stage") == "online"]
+    return {"held_out": held_out, "sampled": sampled}
+
+
+def plot(out: Path, start: float | None = None) -> Path:
+    """Draw every finished variant's curves against environment steps into ``OUT/curves.png``; ``start``: the
+    shared SFT checkpoint's held-out success, drawn at 0 steps."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.5))
+    for name in VARIANTS:
+        run = out / name
+        if not (run / "live_eval.jsonl").is_file() or not (run / "metrics.jsonl").is_file():
+            continue
+        c = curves(run)
+        held = ([(0.0, start)] if start is not None else []) + c["held_out"]
+        left.plot([x for x, _ in held], [y for _, y in held], marker="o", label=name)
+        right.plot([x for x, _ in c["sampled"]], [y for _, y in c["sampled"]], label=name)
+    left.set(title="held-out success (live, greedy)", xlabel="environment steps", ylabel="success", ylim=(0, 1))
+    right.set(title="training episodes' success (mean of 10 updates)", xlabel="environment steps", ylim=(0, 1))
+    for ax in (left, right):
+        ax.grid(alpha=0.3)
+        ax.legend()
+    fig.tight_layout()
+    path = out / CURVES
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
+
+
 def table(out: Path, walls: dict[str, float]) -> str:
     lines = ["| variant | held-out success | 95% CI | episodes | env steps | updates | wall (min) |",
              "|---|---|---|---|---|---|---|"]
@@ -129,6 +177,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--every", type=int, default=25, help="online steps between live evaluations (curves)")
     parser.add_argument("--variants", default=",".join(VARIANTS))
     parser.add_argument("--dry-run", action="store_true")
+    parser.add_argument("--report-only", action="store_true",
+                        help="write the table and curves of the variants already in --out (no training)")
     ns = parser.parse_args(argv)
     chosen = [v for v in ns.variants.split(",") if v]
     unknown = sorted(set(chosen) - set(VARIANTS))
@@ -138,7 +188,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         chosen.remove("trajectory")
         chosen.insert(0, "trajectory")
     walls: dict[str, float] = {}
-    for name in chosen:
+    for name in [] if ns.report_only else chosen:
         cmd = commands(ns.out, name, env_steps=ns.env_steps, episodes=ns.episodes, tasks=ns.tasks, every=ns.every,
                        shared_sft=ns.sft_from is not None)
         print(shlex.join(cmd), flush=True)
@@ -150,9 +200,32 @@ def main(argv: Sequence[str] | None = None) -> None:
         subprocess.run(cmd, check=True)
         walls[name] = time.monotonic() - t0
     if not ns.dry_run:
+        if ns.report_only and (ns.out / TABLE).is_file():  # keep the wall times the training run measured
+            walls = _walls((ns.out / TABLE).read_text())
         text = table(ns.out, walls)
         (ns.out / TABLE).write_text(text)
         print(text)
+        print(plot(ns.out, _start(ns.sft_from)))
+
+
+def _walls(text: str) -> dict[str, float]:
+    """The wall times (minutes) of an earlier ``table.md``, in seconds, per variant."""
+    walls = {}
+    for line in text.splitlines():
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        if len(cells) == 7 and cells[0] in VARIANTS and cells[6] != "-":
+            walls[cells[0]] = float(cells[6]) * 60
+    return walls
+
+
+def _start(sft_from: Path | None) -> float | None:
+    """The SFT stage's held-out success in ``sft_from``'s ``live_eval.jsonl`` (its last check), if any."""
+    path = sft_from / "live_eval.jsonl" if sft_from is not None else None
+    if path is None or not path.is_file():
+        return None
+    rows = [json.loads(x) for x in path.read_text().splitlines() if x.strip()]
+    sft = [r for r in rows if r.get("stage") == "sft"]
+    return float(sft[-1]["eval/live_success"]) if sft else None
 
 
 if __name__ == "__main__":

@@ -78,3 +78,25 @@ def test_variants_need_the_baselines_sft(tmp_path: Path) -> None:
     (other / "recipe.yaml").write_text("name: y\n")
     cc.seed_from_baseline(tmp_path / "out", "trajectory", other)  # type: ignore[attr-defined]
     assert (tmp_path / "out" / "trajectory" / "recipe.yaml").read_text() == "name: y\n"
+
+
+def test_curves_against_environment_steps_and_the_report(tmp_path: Path) -> None:
+    cc = load()
+    run = tmp_path / "gigpo"
+    run.mkdir()
+    (run / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in [
+        {"stage": "online", "step": 1, "online/episodes": 16, "online/success": 0.0, "online/env_steps": 32},
+        {"stage": "online", "step": 2, "online/episodes": 16, "online/success": 0.5, "online/env_steps": 40},
+        {"stage": "online", "step": 2, "train_runtime": 9.0}]))
+    (run / "live_eval.jsonl").write_text(
+        json.dumps({"stage": "online", "step": 2, "eval/live_success": 0.6, "live_eval/n": 200}) + "\n")
+    c = cc.curves(run)  # type: ignore[attr-defined]
+    assert c["held_out"] == [(72.0, 0.6)] and c["sampled"] == [(32.0, 0.0), (72.0, 0.25)]
+    sft = tmp_path / "sft_run"
+    sft.mkdir()
+    (sft / "live_eval.jsonl").write_text(json.dumps({"stage": "sft", "step": 9, "eval/live_success": 0.3}) + "\n")
+    assert cc._start(sft) == 0.3 and cc._start(None) is None  # type: ignore[attr-defined]
+    assert cc.plot(tmp_path, 0.3).stat().st_size > 1000  # type: ignore[attr-defined]
+    # --report-only keeps the wall times an earlier table measured
+    table = cc.table(tmp_path, {"gigpo": 90.0})  # type: ignore[attr-defined]
+    assert cc._walls(table) == {"gigpo": 90.0}  # type: ignore[attr-defined]
