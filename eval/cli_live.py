@@ -35,7 +35,7 @@ MODEL_KEYS = ("model", "codec", "samples", "judge", "base_url", "max_new_tokens"
 #: Options every live suite takes: (type, typer option). :func:`live_command` adds them to a suite command.
 LIVE: dict[str, tuple[Any, Any]] = {
     "workers": (int, typer.Option(1, "--workers", "-w", min=1, help="Parallel devices (worker processes).")),
-    "policy": (Optional[str], typer.Option(None, "--policy", "-p", help="oracle, script:PATH, or model (default with --model).")),
+    "policy": (Optional[str], typer.Option(None, "--policy", "-p", help="oracle, script:PATH, model (default with --model), or hierarchical (Hi-Agent's two levels of --model).")),
     "model": (Optional[str], typer.Option(None, "--model", "-m", help="Model id, local folder or openai:NAME.")),
     "codec": (Optional[str], typer.Option(None, "--codec", help="Model I/O codec (default: the model family's).")),
     "samples": (Optional[int], typer.Option(None, "--samples", min=1, help="Candidates per step (GTA1 judge sampler).")),
@@ -96,7 +96,9 @@ def policy_factory(spec: str, model_kwargs: dict[str, Any]) -> Callable[[Any], A
     from cua.eval.live import SharedPolicy
     from cua.policy import make_policy
 
-    if spec.partition(":")[0] == "model":
+    from cua.cli_run import MODEL_POLICIES
+
+    if spec.partition(":")[0] in MODEL_POLICIES:  # model, hierarchical (both levels of one model)
         shared = SharedPolicy(make_policy(spec, **model_kwargs))
         return lambda task: shared
     return lambda task: make_policy(spec, task=task)

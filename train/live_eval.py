@@ -2,7 +2,7 @@
 
 :func:`live_success` plays every (task, seed) of a held-out list once with the trainer's in-memory model
 (greedy, :meth:`cua.policies.model.QwenVLPolicy.from_model` with the run's codec: the prompts online training
-uses), through the one agent loop with one batched generate per step (:func:`cua.agent.run_episodes`) on
+uses; a stage that trains Hi-Agent's two levels, ``online.hierarchical``, is evaluated with both), through the one agent loop with one batched generate per step (:func:`cua.agent.run_episodes`) on
 in-process environment slots (:class:`cua.train.rollout.LocalEnv`), and returns the share of episodes the task's
 checker scores as solved. Held-out seeds start at :data:`cua.eval.live.HELD_OUT_SEED_START`; training and
 demonstrations draw seeds below it.
@@ -43,12 +43,19 @@ def held_out_jobs(tasks: Sequence[str], episodes: int, start: int | None = None)
 
 
 def live_success(model: Any, processor: Any, codec: str | None, jobs: Sequence[tuple[str, int]],
-                 slots: Sequence[Any], *, max_new_tokens: int = 3, max_steps: int | None = None) -> dict[str, float]:
-    """Play ``jobs`` greedily with ``model`` (module docstring); the metrics of :func:`play_held_out`."""
+                 slots: Sequence[Any], *, max_new_tokens: int = 3, max_steps: int | None = None,
+                 hierarchical: bool = False) -> dict[str, float]:
+    """Play ``jobs`` greedily with ``model`` (module docstring); the metrics of :func:`play_held_out`.
+    ``hierarchical``: both of Hi-Agent's levels play (:class:`~cua.policies.hierarchical.HierarchicalPolicy`
+    over the model, as ``cua run --hierarchical`` and a hierarchical online stage do)."""
     from cua.policies.model import QwenVLPolicy
 
-    policy = QwenVLPolicy.from_model(model, processor, codec=codec, max_new_tokens=max_new_tokens, sample=False,
-                                     name="model:live-eval")
+    policy: Any = QwenVLPolicy.from_model(model, processor, codec=codec, max_new_tokens=max_new_tokens,
+                                          sample=False, name="model:live-eval")
+    if hierarchical:
+        from cua.policies.hierarchical import HierarchicalPolicy
+
+        policy = HierarchicalPolicy(policy)
     was_training = model.training
     model.eval()
     try:
@@ -87,8 +94,10 @@ class LiveEval(TrainerCallback):
     def __init__(self, run_dir: str | Path, processor_codec: str, stages: dict[str, LiveEvalSpec], *,
                  tasks: Sequence[str], episodes: int = 100, seed_start: int | None = None, env: str = DEFAULT_ENV,
                  env_options: dict[str, Any] | None = None, slots: int = 4, max_new_tokens: int = 3,
-                 max_steps: int | None = None) -> None:
+                 max_steps: int | None = None, hierarchical: Sequence[str] = ()) -> None:
         self.run_dir, self.codec, self.stages = Path(run_dir), processor_codec, dict(stages)
+        #: Stages evaluated with both of Hi-Agent's levels (the stages that train them).
+        self.hierarchical = frozenset(hierarchical)
         self.jobs = held_out_jobs(list(tasks), episodes, seed_start)
         self.env, self.env_options = env, dict(DEFAULT_ENV_OPTIONS if env_options is None else env_options)
         self.n_slots, self.max_new_tokens, self.max_steps = slots, max_new_tokens, max_steps
@@ -114,10 +123,12 @@ class LiveEval(TrainerCallback):
         """Play the first ``n`` held-out jobs (all by default) and log the record."""
         started = time.time()
         jobs = self.jobs[:n]
+        two_levels = stage in self.hierarchical
         metrics = live_success(model, processor, self.codec, jobs, self.slots(),
-                               max_new_tokens=self.max_new_tokens, max_steps=self.max_steps)
+                               max_new_tokens=self.max_new_tokens, max_steps=self.max_steps, hierarchical=two_levels)
         record = {"stage": stage, "step": step, "time": time.time(), "live_eval/seconds": time.time() - started,
-                  "live_eval/jobs": len(jobs), **metrics}
+                  "live_eval/jobs": len(jobs), "live_eval/policy": "hierarchical" if two_levels else "model",
+                  **metrics}
         self.records.append(record)
         for name in (METRICS_FILE, LIVE_FILE):
             with (self.run_dir / name).open("a") as fh:
@@ -165,7 +176,8 @@ def live_eval_callback(recipe: Recipe, run_dir: str | Path, codec: str | None = 
         return None
     for task_id in setup.tasks:
         get_task(task_id)
+    hierarchical = [s.name for s in recipe.stages if s.online is not None and s.online.hierarchical]
     return LiveEval(run_dir, codec or recipe.codec, stages, tasks=setup.tasks, episodes=setup.episodes,
                     seed_start=setup.seed_start, env=setup.env, env_options=dict(setup.env_options),
                     slots=setup.slots, max_steps=setup.max_steps,
-                    max_new_tokens=setup.max_new_tokens or recipe.eval_max_new_tokens)
+                    max_new_tokens=setup.max_new_tokens or recipe.eval_max_new_tokens, hierarchical=hierarchical)

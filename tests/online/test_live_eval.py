@@ -91,6 +91,9 @@ def test_recipe_live_eval_builds_the_callback():
     assert recipe.stages[0].stop_at_hit_rate is not None
     assert cb.jobs == held_out_jobs(["button_chain.2"], 7) and cb.n_slots == 3 and cb.codec == "grid8"
     assert cb.max_new_tokens == recipe.eval_max_new_tokens == 3
+    assert cb.hierarchical == frozenset()
+    two_levels = live_eval_callback(load_recipe("online_proof", ["stages.online.online.hierarchical=true"]), "/r")
+    assert two_levels.hierarchical == {"online"}  # the stage that trains both levels is scored with both
     assert live_eval_callback(load_recipe("online_proof", ["stages.sft.live_eval=null",
                                                            "stages.online.live_eval=null"]), "/tmp/run") is None
 
@@ -128,3 +131,47 @@ def test_the_end_of_stage_evaluation_is_not_repeated_after_a_stop(tmp_path, slot
     cb.on_step_end(online, state, SimpleNamespace(should_training_stop=False))
     cb.on_train_end(online, state, SimpleNamespace())  # the periodic check saw 1 of 3 episodes: all 3 now
     assert calls == [("sft", 5, None), ("sft", 7, None), ("online", 10, 1), ("online", 10, None)]
+
+
+@pytest.mark.slow
+def test_a_hierarchical_stage_is_evaluated_with_both_levels(tmp_path, slots, tiny_model, monkeypatch):
+    from cua.policies.hierarchical import HierarchicalPolicy
+
+    calls = []
+    real = HierarchicalPolicy.propose_batch
+
+    def spy(self, requests):
+        calls.append(len(requests))
+        return real(self, requests)
+
+    monkeypatch.setattr(HierarchicalPolicy, "propose_batch", spy)
+    model, processor = tiny_model
+    cb = LiveEval(tmp_path, "grid8", {"sft": LiveEvalSpec(), "online": LiveEvalSpec()}, tasks=["button_chain.2"],
+                  episodes=2, slots=2, hierarchical=["online"])
+    cb._slots = list(slots)
+    cb.run(model, processor, "sft", 1)
+    assert calls == []  # a flat stage: the model policy alone
+    cb.run(model, processor, "online", 2)
+    assert calls and all(n == 2 for n in calls)  # both episodes of the wave, one batched call per step
+    records = [json.loads(line) for line in (tmp_path / "live_eval.jsonl").read_text().splitlines()]
+    assert [(r["stage"], r["live_eval/policy"], r["live_eval/n"]) for r in records] == [
+        ("sft", "model", 2.0), ("online", "hierarchical", 2.0)]
+
+
+@pytest.mark.slow
+def test_cua_eval_plays_the_hierarchical_policy_of_a_saved_model(tmp_path, tiny_q3):
+    from typer.testing import CliRunner
+
+    from cua.eval.cli import app
+    from cua.trajectory import Trajectory
+
+    result = CliRunner().invoke(app, ["button-chain", "--policy", "hierarchical", "--model", str(tiny_q3),
+                                      "--max-new-tokens", "3", "--tasks", "button_chain.2", "--seeds", "2",
+                                      "--workers", "2", "--out", str(tmp_path / "run")])
+    assert result.exit_code == 0, result.output
+    records = [json.loads(line) for line in (tmp_path / "run" / "results.jsonl").read_text().splitlines()]
+    assert len(records) == 2 and not any(r["infra_error"] for r in records)
+    assert {r["policy"] for r in records} == {f"hierarchical:model:{tiny_q3}"}
+    for r in records:  # every step of every episode carries the high level's subgoal
+        steps = Trajectory.load(tmp_path / "run" / r["trajectory"]).steps
+        assert steps and all(s.subgoal is not None for s in steps)
