@@ -88,8 +88,9 @@ def test_curves_against_environment_steps_and_the_report(tmp_path: Path) -> None
         {"stage": "online", "step": 1, "online/episodes": 16, "online/success": 0.0, "online/env_steps": 32},
         {"stage": "online", "step": 2, "online/episodes": 16, "online/success": 0.5, "online/env_steps": 40},
         {"stage": "online", "step": 2, "train_runtime": 9.0}]))
-    (run / "live_eval.jsonl").write_text(
-        json.dumps({"stage": "online", "step": 2, "eval/live_success": 0.6, "live_eval/n": 200}) + "\n")
+    (run / "live_eval.jsonl").write_text(  # a periodic check and the final one at the same step: the final wins
+        json.dumps({"stage": "online", "step": 2, "eval/live_success": 0.7, "live_eval/n": 100}) + "\n"
+        + json.dumps({"stage": "online", "step": 2, "eval/live_success": 0.6, "live_eval/n": 200}) + "\n")
     c = cc.curves(run)  # type: ignore[attr-defined]
     assert c["held_out"] == [(72.0, 0.6)] and c["sampled"] == [(32.0, 0.0), (72.0, 0.25)]
     sft = tmp_path / "sft_run"
