@@ -39,6 +39,8 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from cua.eval.compare import wilson
+from cua.train.callbacks import read_metrics
+from cua.train.live_eval import LIVE_FILE
 
 RECIPE = "online_proof"
 ONLINE = "stages.online.online"
@@ -85,21 +87,29 @@ def seed_from_baseline(out: Path, variant: str, src: Path | None = None) -> None
             shutil.copytree(src / part, dst / part)
 
 
+def live_records(run: Path) -> list[dict[str, Any]]:
+    """The run's live held-out records (``live_eval.jsonl``)."""
+    return [json.loads(x) for x in (run / LIVE_FILE).read_text().splitlines() if x.strip()]
+
+
+def update_steps(row: dict[str, Any]) -> float | None:
+    """Environment steps of one update's metrics record (``online/env_steps`` where logged: every device step,
+    foresight's replays included; else episodes x mean length); None for a record that is not an update."""
+    if "online/env_steps" in row:
+        return float(row["online/env_steps"])
+    if "online/episodes" in row:
+        return row["online/episodes"] * row.get("online/episode_steps", 0.0)
+    return None
+
+
 def summarise(run: Path) -> dict[str, Any]:
     """Held-out success of the online stage's last live evaluation, its interval, and environment steps played
-    (``online/env_steps`` where logged: every device step, foresight's replays included)."""
-    rows = [json.loads(x) for x in (run / "live_eval.jsonl").read_text().splitlines() if x.strip()]
-    last = [r for r in rows if r.get("stage") == "online"][-1]
+    (:func:`update_steps` summed)."""
+    last = [r for r in live_records(run) if r.get("stage") == "online"][-1]
     n = int(last["live_eval/n"])
     rate = float(last["eval/live_success"])
     low, high = wilson(rate * n, n)
-    steps = 0.0
-    for line in (run / "metrics.jsonl").read_text().splitlines():
-        row = json.loads(line) if line.strip() else {}
-        if "online/env_steps" in row:
-            steps += row["online/env_steps"]
-        elif "online/episodes" in row:
-            steps += row["online/episodes"] * row.get("online/episode_steps", 0.0)
+    steps = sum(s for s in map(update_steps, read_metrics(run)) if s is not None)
     return {"success": rate, "n": n, "low": low, "high": high, "env_steps": int(round(steps)), "step": last["step"]}
 
 
@@ -107,16 +117,15 @@ def curves(run: Path) -> dict[str, list[tuple[float, float]]]:
     """A variant's curves against environment steps: ``held_out`` (the online stage's live checks: steps played
     by then, success) and ``sampled`` (each update's training-episode success, a moving mean of 10 updates)."""
     total, at_step, sampled, window = 0.0, {0: 0.0}, [], []
-    for line in (run / "metrics.jsonl").read_text().splitlines():
-        row = json.loads(line) if line.strip() else {}
-        if row.get("stage") != "online" or "online/episodes" not in row:
+    for row in read_metrics(run):
+        steps = update_steps(row)
+        if row.get("stage") != "online" or "online/episodes" not in row or steps is None:
             continue
-        total += row.get("online/env_steps", row["online/episodes"] * row.get("online/episode_steps", 0.0))
+        total += steps
         at_step[int(row["step"])] = total
         window = (window + [float(row["online/success"])])[-10:]
         sampled.append((total, sum(window) / len(window)))
-    held = [json.loads(x) for x in (run / "live_eval.jsonl").read_text().splitlines() if x.strip()]
-    last = {int(r["step"]): r for r in held if r.get("stage") == "online"}  # a step's final check wins
+    last = {int(r["step"]): r for r in live_records(run) if r.get("stage") == "online"}  # a step's final check wins
     held_out = [(at_step.get(step, total), float(r["eval/live_success"])) for step, r in sorted(last.items())]
     return {"held_out": held_out, "sampled": sampled}
 
@@ -132,7 +141,7 @@ def plot(out: Path, start: float | None = None) -> Path:
     fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.5))
     for name in VARIANTS:
         run = out / name
-        if not (run / "live_eval.jsonl").is_file() or not (run / "metrics.jsonl").is_file():
+        if not (run / LIVE_FILE).is_file() or not (run / "metrics.jsonl").is_file():
             continue
         c = curves(run)
         held = ([(0.0, start)] if start is not None else []) + c["held_out"]
@@ -155,7 +164,7 @@ def table(out: Path, walls: dict[str, float], shared_sft: bool = False) -> str:
              "|---|---|---|---|---|---|---|"]
     for name in VARIANTS:
         run = out / name
-        if not (run / "live_eval.jsonl").is_file():
+        if not (run / LIVE_FILE).is_file():
             continue
         s = summarise(run)
         wall = f"{walls[name] / 60:.1f}" if name in walls else "-"
@@ -221,11 +230,9 @@ def _walls(text: str) -> dict[str, float]:
 
 def _start(sft_from: Path | None) -> float | None:
     """The SFT stage's held-out success in ``sft_from``'s ``live_eval.jsonl`` (its last check), if any."""
-    path = sft_from / "live_eval.jsonl" if sft_from is not None else None
-    if path is None or not path.is_file():
+    if sft_from is None or not (sft_from / LIVE_FILE).is_file():
         return None
-    rows = [json.loads(x) for x in path.read_text().splitlines() if x.strip()]
-    sft = [r for r in rows if r.get("stage") == "sft"]
+    sft = [r for r in live_records(sft_from) if r.get("stage") == "sft"]
     return float(sft[-1]["eval/live_success"]) if sft else None
 
 

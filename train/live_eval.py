@@ -2,8 +2,9 @@
 
 :func:`live_success` plays every (task, seed) of a held-out list once with the trainer's in-memory model
 (greedy, :meth:`cua.policies.model.QwenVLPolicy.from_model` with the run's codec: the prompts online training
-uses; a stage that trains Hi-Agent's two levels, ``online.hierarchical``, is evaluated with both), through the one agent loop with one batched generate per step (:func:`cua.agent.run_episodes`) on
-in-process environment slots (:class:`cua.train.rollout.LocalEnv`), and returns the share of episodes the task's
+uses; a stage that trains Hi-Agent's two levels, ``online.hierarchical``, is evaluated with both), through the
+one agent loop with one batched generate per step (:func:`cua.agent.run_episodes`) on in-process environment
+slots (:class:`cua.train.rollout.LocalEnv`), and returns the share of episodes the task's
 checker scores as solved. Held-out seeds start at :data:`cua.eval.live.HELD_OUT_SEED_START`; training and
 demonstrations draw seeds below it.
 
