@@ -17,6 +17,7 @@ caret to hide). today = WebDevice.observe before cua.devices.web_capture, writte
 ``WebDevice.observe()``. Checks first that both give the same pixels and elements; also prints the CPU time
 one observe costs all processes together (this one, Playwright's driver, Chromium: steadier than wall time on
 a loaded machine) and times decoding each PNG (``Observation.image``, what a policy pays), with their sizes.
+"frame floor": today against Chromium's bare frame (:func:`frame_floor`), the least any lossless observe costs.
 sandbox: the sandbox phone on three screens (a conversation with its message field focused, the contacts list,
 the gallery); today = the same written-out sequence + the app name, as SandboxDevice.observe did.
 
@@ -28,6 +29,7 @@ server probe and state check included). Also ``screencap -p`` against raw ``scre
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import io
 import json
@@ -257,9 +259,30 @@ def _tree_cpu() -> float:
     return total
 
 
+def frame_floor(device: "WebDevice") -> Callable[[], object]:
+    """The least a Chromium frame of ``device`` costs: a bare ``Page.captureScreenshot`` at the device's size
+    (its own CDP session with the page's device metrics, as :mod:`cua.devices.web_capture` does), as JPEG at
+    quality 1 (no preparation, no elements, almost no encoding); no lossless observe can be cheaper."""
+    from PIL import Image
+
+    from cua.devices.web_capture import metrics_override
+
+    session = device.page.context.new_cdp_session(device.page)
+    session.send("Emulation.setDeviceMetricsOverride", metrics_override(device.viewport, device.scale, device.mobile))
+
+    def floor() -> object:
+        return session.send("Page.captureScreenshot", {"format": "jpeg", "quality": 1, "captureBeyondViewport": False})
+
+    size = Image.open(io.BytesIO(base64.b64decode(floor()["data"]))).size  # type: ignore[index]
+    if size != (device.width, device.height):
+        raise SystemExit(f"frame floor: a {size} frame, not the device's {(device.width, device.height)}")
+    return floor
+
+
 def _compare_observe(name: str, today: Callable[[], "Observation"], new: Callable[[], "Observation"],
-                     rounds: int) -> None:
-    """Same pixels and elements first, then observe today vs new, then decoding each PNG."""
+                     rounds: int, floor: Callable[[], object] | None = None) -> None:
+    """Same pixels and elements first, then observe today vs new, then decoding each PNG; with ``floor``, today
+    against the frame floor (:func:`frame_floor`): the ratio below which a lossless observe cannot go."""
     import numpy as np
     from PIL import Image
 
@@ -267,6 +290,8 @@ def _compare_observe(name: str, today: Callable[[], "Observation"], new: Callabl
     if not np.array_equal(np.asarray(old.image), np.asarray(fresh.image)) or old.elements != fresh.elements:
         raise SystemExit(f"{name}: the new observe does not give today's pixels and elements")
     compare(f"{name} observe", today, new, rounds, labels=("today", "new"))
+    if floor is not None:
+        compare(f"{name} frame floor", today, floor, rounds, labels=("today", "floor"))
     cpu: dict[str, list[float]] = {"today": [], "new": []}
     for i in range(max(2, rounds // 3)):
         for side in (("today", "new") if i % 2 == 0 else ("new", "today")):
@@ -295,7 +320,8 @@ def bench_web(rounds: int) -> None:
             with device:
                 device.page.focus("#cyan")
                 device.page.keyboard.type("caret here")
-                _compare_observe(name, lambda: today_web_observe(device), device.observe, rounds)
+                _compare_observe(name, lambda: today_web_observe(device), device.observe, rounds,
+                                 frame_floor(device))
 
 
 def bench_sandbox(rounds: int) -> None:
@@ -307,11 +333,12 @@ def bench_sandbox(rounds: int) -> None:
             return dataclasses.replace(today_web_observe(device.web), app=app_of(route_of(device.page.url)))
 
         contact = device.world.state["conversations"][0]["contact_id"]
+        floor = frame_floor(device.web)
         for route in (f"/messages/{contact}", "/contacts", "/gallery"):
             device.navigate(route)
             if route.startswith("/messages/"):
                 device.page.focus("#msg")
-            _compare_observe(f"sandbox {route.split('/')[1]}", today, device.observe, rounds)
+            _compare_observe(f"sandbox {route.split('/')[1]}", today, device.observe, rounds, floor)
 
 
 #: Backend name -> bench function(rounds). Other backends add theirs here.

@@ -42,6 +42,8 @@ DEFAULT_HTTP_TIMEOUT = 120.0
 OPENAI_PREFIX = "openai:"
 #: Where a model proposal keeps its :class:`TurnTokens` (``Proposal.info`` / ``Step.info``).
 TOKENS_KEY = "tokens"
+#: Prompt tokens per prefill forward of a left-padded batch on CPU (:func:`padded_prefill_chunk`).
+CPU_PREFILL_CHUNK = 256
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -68,6 +70,27 @@ def message_images(messages: list[dict[str, Any]]) -> list[Any]:
     """The images of a chat prompt, in message order (the order the processor lays their tokens out)."""
     return [c["image"] for m in messages if isinstance(m["content"], list)
             for c in m["content"] if c.get("type") == "image"]
+
+
+def padded_prefill_chunk(model: Any, attention_mask: Any) -> int | None:
+    """transformers' ``prefill_chunk_size`` for a batched generate: :data:`CPU_PREFILL_CHUNK` when the batch is
+    left-padded, longer than a chunk and on CPU, and the model takes pre-encoded images (the chunks then carry
+    no raw pixels); else None (one prefill forward).
+
+    Why: with padding, every attention call of the prefill gets a ``[batch, 1, L, L]`` mask, and CPU SDPA
+    turns a boolean mask into a float one per call; at L = 2,731 (8 mobile_use prompts) that made the batched
+    text prefill 2.8x of 8 unpadded ones (``bench/rollout.py``). Chunks keep the masks small; the completions
+    are the same. Unpadded batches keep one forward (its mask-free causal path is faster than chunks); GPUs
+    keep one forward (their masked kernels take the mask as it is)."""
+    import inspect
+
+    if getattr(model, "device", None) is None or model.device.type != "cpu":
+        return None
+    if attention_mask.shape[1] <= CPU_PREFILL_CHUNK or bool(attention_mask.all()):
+        return None
+    if "mm_encoder_outputs" not in inspect.signature(model.forward).parameters:
+        return None
+    return CPU_PREFILL_CHUNK
 
 
 def _end_ids(model: Any, processor: Any) -> list[int]:
@@ -235,9 +258,10 @@ class QwenVLPolicy(ModelPolicyBase):
         import torch
 
         inputs = self.inputs(list(chats))
+        chunk = padded_prefill_chunk(self.model, inputs["attention_mask"])
+        kwargs = {**({"prefill_chunk_size": chunk} if chunk else {}), **self._generate_kwargs(self.sample)}
         with torch.inference_mode():
-            out = self.model.generate(**inputs, **self._generate_kwargs(self.sample),
-                                      return_dict_in_generate=True, output_scores=True)
+            out = self.model.generate(**inputs, **kwargs, return_dict_in_generate=True, output_scores=True)
         width = inputs["input_ids"].shape[1]
         scores = torch.stack(out.scores, dim=1).float().log_softmax(-1) if out.scores else None
         ends = set(_end_ids(self.model, self.processor))

@@ -166,3 +166,64 @@ def test_shared_prefix_generation_equals_plain_generate(tiny_dirs, phone_obs, fa
     for a, b in zip(shared.scores, plain.scores):
         assert torch.allclose(a, b, atol=1e-4)
     assert torch.equal(shared.sequences, plain.sequences)
+
+
+@pytest.mark.parametrize("family", ["qwen2_vl", "qwen2_5_vl", "qwen3_vl"])
+def test_chunked_prefill_of_a_padded_batch_gives_the_same_completions(tiny_dirs, phone_obs, family, monkeypatch):
+    """A left-padded batch on CPU prefills in chunks where the model takes pre-encoded images; the completions
+    and log-probs equal one prefill forward's (chunk lowered so the tiny prompts span several chunks)."""
+    import torch
+
+    import cua.policies.model as model_policy
+
+    policy = QwenVLPolicy(str(tiny_dirs[family]), max_new_tokens=6)
+    requests = [("open settings", phone_obs, []), ("send the message to Alice now", phone_obs, []),
+                ("call mom", phone_obs, [])]
+    seen: list[dict] = []
+    generate = policy.model.generate
+
+    def spy(*args, **kwargs):
+        seen.append(kwargs)
+        return generate(*args, **kwargs)
+
+    monkeypatch.setattr(policy.model, "generate", spy)
+    monkeypatch.setattr(model_policy, "CPU_PREFILL_CHUNK", 10**6)
+    whole = [p.info["tokens"] for p in policy.propose_batch(requests)]
+    assert "prefill_chunk_size" not in seen[-1]
+    monkeypatch.setattr(model_policy, "CPU_PREFILL_CHUNK", 32)
+    chunked = [p.info["tokens"] for p in policy.propose_batch(requests)]
+    supported = model_policy.padded_prefill_chunk(policy.model, torch.tensor([[0] + [1] * 40]))
+    assert seen[-1].get("prefill_chunk_size") == supported
+    assert [t.completion_ids for t in chunked] == [t.completion_ids for t in whole]
+    for a, b in zip(chunked, whole):
+        assert a.prompt_ids == b.prompt_ids
+        assert torch.allclose(torch.tensor(a.logprobs), torch.tensor(b.logprobs), atol=1e-4)
+
+
+def test_padded_prefill_chunk_only_for_a_padded_long_batch_on_cpu(monkeypatch):
+    import torch
+
+    import cua.policies.model as model_policy
+
+    monkeypatch.setattr(model_policy, "CPU_PREFILL_CHUNK", 8)
+
+    class Model:
+        device = torch.device("cpu")
+
+        def forward(self, input_ids=None, mm_encoder_outputs=None):
+            raise AssertionError("not called")
+
+    class RawPixels(Model):
+        def forward(self, input_ids=None, pixel_values=None):
+            raise AssertionError("not called")
+
+    class OnGpu(Model):
+        device = torch.device("cuda")
+
+    padded = torch.tensor([[0, 0] + [1] * 10, [1] * 12])
+    assert model_policy.padded_prefill_chunk(Model(), padded) == 8
+    assert model_policy.padded_prefill_chunk(Model(), torch.ones(2, 12, dtype=torch.long)) is None
+    assert model_policy.padded_prefill_chunk(Model(), padded[:, -8:].clone().fill_(1)) is None
+    assert model_policy.padded_prefill_chunk(Model(), torch.tensor([[0] + [1] * 7])) is None
+    assert model_policy.padded_prefill_chunk(RawPixels(), padded) is None
+    assert model_policy.padded_prefill_chunk(OnGpu(), padded) is None
