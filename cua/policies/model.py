@@ -254,7 +254,7 @@ class QwenVLPolicy(ModelPolicyBase):
     def sample_chats(self, chats: Sequence[list[dict[str, Any]]]) -> list[tuple[str, TurnTokens]]:
         """The completion text and :class:`TurnTokens` of each chat, from ONE batched ``generate`` (decoding as
         :meth:`propose_batch`); the hierarchical policy (:mod:`cua.policies.hierarchical`) uses it for
-        subgoal prompts."""
+        subgoal prompts. A padded batch on CPU prefills in chunks (:func:`padded_prefill_chunk`)."""
         import torch
 
         inputs = self.inputs(list(chats))
