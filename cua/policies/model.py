@@ -88,7 +88,8 @@ def padded_prefill_chunk(model: Any, attention_mask: Any) -> int | None:
         return None
     if attention_mask.shape[1] <= CPU_PREFILL_CHUNK or bool(attention_mask.all()):
         return None
-    if "mm_encoder_outputs" not in inspect.signature(model.forward).parameters:
+    base = model.get_base_model() if hasattr(model, "get_base_model") else model  # a peft model's own model
+    if "mm_encoder_outputs" not in inspect.signature(base.forward).parameters:
         return None
     return CPU_PREFILL_CHUNK
 

@@ -220,6 +220,18 @@ def test_padded_prefill_chunk_only_for_a_padded_long_batch_on_cpu(monkeypatch):
     class OnGpu(Model):
         device = torch.device("cuda")
 
+    class Wrapped:  # a peft model: forward(*args, **kwargs) over the base model's
+        device = torch.device("cpu")
+
+        def __init__(self, base):
+            self.base = base
+
+        def get_base_model(self):
+            return self.base
+
+        def forward(self, *args, **kwargs):
+            raise AssertionError("not called")
+
     padded = torch.tensor([[0, 0] + [1] * 10, [1] * 12])
     assert model_policy.padded_prefill_chunk(Model(), padded) == 8
     assert model_policy.padded_prefill_chunk(Model(), torch.ones(2, 12, dtype=torch.long)) is None
@@ -227,3 +239,28 @@ def test_padded_prefill_chunk_only_for_a_padded_long_batch_on_cpu(monkeypatch):
     assert model_policy.padded_prefill_chunk(Model(), torch.tensor([[0] + [1] * 7])) is None
     assert model_policy.padded_prefill_chunk(RawPixels(), padded) is None
     assert model_policy.padded_prefill_chunk(OnGpu(), padded) is None
+    assert model_policy.padded_prefill_chunk(Wrapped(Model()), padded) == 8
+    assert model_policy.padded_prefill_chunk(Wrapped(RawPixels()), padded) is None
+
+
+def test_chunked_prefill_through_a_peft_model(tiny_dirs, phone_obs, monkeypatch):
+    """Online training wraps the model with LoRA: its padded batches prefill in chunks too, with the same
+    completions as one forward."""
+    import torch
+    from peft import LoraConfig, get_peft_model
+
+    import cua.policies.model as model_policy
+    from cua.models.loading import load_model_and_processor
+
+    model, processor = load_model_and_processor(str(tiny_dirs["qwen3_vl"]))
+    lora = get_peft_model(model, LoraConfig(r=4, target_modules=["q_proj", "v_proj"], init_lora_weights=False))
+    policy = QwenVLPolicy.from_model(lora, processor, max_new_tokens=6)
+    requests = [("open settings", phone_obs, []), ("send the message to Alice now", phone_obs, [])]
+    monkeypatch.setattr(model_policy, "CPU_PREFILL_CHUNK", 10**6)
+    whole = [p.info["tokens"] for p in policy.propose_batch(requests)]
+    monkeypatch.setattr(model_policy, "CPU_PREFILL_CHUNK", 32)
+    assert model_policy.padded_prefill_chunk(lora, torch.tensor([[0] + [1] * 40])) == 32
+    chunked = [p.info["tokens"] for p in policy.propose_batch(requests)]
+    assert [t.completion_ids for t in chunked] == [t.completion_ids for t in whole]
+    for a, b in zip(chunked, whole):
+        assert torch.allclose(torch.tensor(a.logprobs), torch.tensor(b.logprobs), atol=1e-4)
