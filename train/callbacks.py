@@ -28,13 +28,19 @@ def rank_zero_decides(flag: bool) -> bool:
 
     A stop rule (a time limit, a held-out check that only rank 0 runs) must end every rank at the same step: a
     rank that goes on alone waits forever in the next collective. Every rank must call this at the same point."""
+    return bool(rank_zero_value(bool(flag)))
+
+
+def rank_zero_value(value: Any) -> Any:
+    """Rank 0's ``value`` (any picklable object) on every rank of a torch.distributed run (``value`` itself
+    otherwise); every rank must call this at the same point."""
     import torch.distributed as dist
 
     if not (dist.is_available() and dist.is_initialized()) or dist.get_world_size() == 1:
-        return flag
-    box = [bool(flag)]
+        return value
+    box = [value]
     dist.broadcast_object_list(box, src=0)
-    return bool(box[0])
+    return box[0]
 
 
 def _clean(value: Any) -> Any:

@@ -27,10 +27,12 @@ from typing import Any, Sequence
 
 from transformers import TrainerCallback
 
-from cua.train.callbacks import METRICS_FILE, rank_zero_decides
+from cua.train.callbacks import METRICS_FILE, rank_zero_decides, rank_zero_value
 from cua.train.recipe import LiveEvalSpec, Recipe
 
 LIVE_FILE = "live_eval.jsonl"
+#: The key of a validation check's success (``keep_best``); a test check's is ``eval/live_success``.
+VALIDATION_KEY = "eval/live_validation_success"
 DEFAULT_ENV = "web:about:blank"
 DEFAULT_ENV_OPTIONS = {"viewport": "224x224"}
 
@@ -41,6 +43,12 @@ def held_out_jobs(tasks: Sequence[str], episodes: int, start: int | None = None)
 
     first = HELD_OUT_SEED_START if start is None else start
     return [(tasks[i % len(tasks)], first + i // len(tasks)) for i in range(episodes)]
+
+
+def validation_jobs(test_jobs: Sequence[tuple[str, int]], tasks: Sequence[str], episodes: int) -> list[tuple[str, int]]:
+    """``episodes`` (task, seed) pairs on the held-out seeds right after ``test_jobs``' last one: never trained
+    on, never in the test, so choosing a model by them leaves the test score unbiased."""
+    return held_out_jobs(tasks, episodes, max(seed for _, seed in test_jobs) + 1)
 
 
 def live_success(model: Any, processor: Any, codec: str | None, jobs: Sequence[tuple[str, int]],
@@ -90,7 +98,15 @@ class LiveEval(TrainerCallback):
     """Live held-out evaluation for the stages in ``stages`` (see the module docstring).
 
     The slots (``slots`` in-process devices of ``env``) open at the first evaluation and close at :meth:`close`
-    (also at the end of the last stage named in ``stages``)."""
+    (also at the end of the last stage named in ``stages``).
+
+    A stage whose spec sets ``keep_best`` is checked on validation seeds (:func:`validation_jobs`) every
+    ``every`` steps and at its last step; a check at least as good as every earlier one (a tie goes to the
+    later, longer-trained model) is recorded in the trainer's state (``best_metric``, ``best_global_step``,
+    ``best_model_checkpoint``) and saved as a checkpoint at that step, so transformers keeps it through
+    checkpoint rotation and ``--resume``, and loads it at the end of training (``load_best_model_at_end``, which
+    :func:`cua.train.stages.trl_args` sets). The end-of-stage check on the test episodes then plays that model
+    and records its step as ``live_eval/model_step``."""
 
     def __init__(self, run_dir: str | Path, processor_codec: str, stages: dict[str, LiveEvalSpec], *,
                  tasks: Sequence[str], episodes: int = 100, seed_start: int | None = None, env: str = DEFAULT_ENV,
@@ -99,7 +115,8 @@ class LiveEval(TrainerCallback):
         self.run_dir, self.codec, self.stages = Path(run_dir), processor_codec, dict(stages)
         #: Stages evaluated with both of Hi-Agent's levels (the stages that train them).
         self.hierarchical = frozenset(hierarchical)
-        self.jobs = held_out_jobs(list(tasks), episodes, seed_start)
+        self.tasks = list(tasks)
+        self.jobs = held_out_jobs(self.tasks, episodes, seed_start)
         self.env, self.env_options = env, dict(DEFAULT_ENV_OPTIONS if env_options is None else env_options)
         self.n_slots, self.max_new_tokens, self.max_steps = slots, max_new_tokens, max_steps
         self._slots: list[Any] = []
@@ -120,16 +137,20 @@ class LiveEval(TrainerCallback):
         for slot in slots:
             slot.close()
 
-    def run(self, model: Any, processor: Any, stage: str, step: int, n: int | None = None) -> dict[str, Any]:
-        """Play the first ``n`` held-out jobs (all by default) and log the record."""
+    def run(self, model: Any, processor: Any, stage: str, step: int, n: int | None = None, *,
+            validation: bool = False, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Play the first ``n`` held-out test jobs (all by default), or ``n`` validation jobs, and log the
+        record (a validation check's success under :data:`VALIDATION_KEY`)."""
         started = time.time()
-        jobs = self.jobs[:n]
+        jobs = validation_jobs(self.jobs, self.tasks, n or len(self.jobs)) if validation else self.jobs[:n]
         two_levels = stage in self.hierarchical
         metrics = live_success(model, processor, self.codec, jobs, self.slots(),
                                max_new_tokens=self.max_new_tokens, max_steps=self.max_steps, hierarchical=two_levels)
+        if validation:
+            metrics[VALIDATION_KEY] = metrics.pop("eval/live_success")
         record = {"stage": stage, "step": step, "time": time.time(), "live_eval/seconds": time.time() - started,
                   "live_eval/jobs": len(jobs), "live_eval/policy": "hierarchical" if two_levels else "model",
-                  **metrics}
+                  **metrics, **(extra or {})}
         self.records.append(record)
         for name in (METRICS_FILE, LIVE_FILE):
             with (self.run_dir / name).open("a") as fh:
@@ -145,7 +166,12 @@ class LiveEval(TrainerCallback):
     def on_step_end(self, args: Any, state: Any, control: Any, model: Any = None, processing_class: Any = None,
                     **kwargs: Any) -> None:
         spec = self.stages.get(self._stage(args))
-        if spec is None or not spec.every or state.global_step % spec.every or state.global_step >= state.max_steps:
+        if spec is None:
+            return
+        if spec.keep_best:
+            self._validate(spec, args, state, control, model, processing_class)
+            return
+        if not spec.every or state.global_step % spec.every or state.global_step >= state.max_steps:
             return
         stop = False
         if state.is_world_process_zero:
@@ -154,14 +180,37 @@ class LiveEval(TrainerCallback):
         if spec.stop_at is not None and rank_zero_decides(stop):
             control.should_training_stop = True
 
+    def _validate(self, spec: LiveEvalSpec, args: Any, state: Any, control: Any, model: Any, processor: Any) -> None:
+        """``keep_best``: a validation check every ``every`` steps and at the last step; keep the best."""
+        last = bool(control.should_training_stop) or state.global_step >= state.max_steps
+        if not (last or state.global_step % spec.every == 0):
+            return
+        success = None
+        if state.is_world_process_zero:
+            record = self.run(model, processor, self._stage(args), state.global_step, spec.every_n, validation=True)
+            success = record[VALIDATION_KEY]
+        success = float(rank_zero_value(success))
+        if state.best_metric is None or success >= state.best_metric:
+            state.best_metric, state.best_global_step = success, state.global_step
+            state.best_model_checkpoint = str(Path(args.output_dir) / f"checkpoint-{state.global_step}")
+            control.should_save = True
+        if spec.stop_at is not None and success >= spec.stop_at:
+            control.should_training_stop = True
+
     def on_train_end(self, args: Any, state: Any, control: Any, model: Any = None, processing_class: Any = None,
                      **kwargs: Any) -> None:
         stage = self._stage(args)
-        last = self.records[-1] if self.records else {}
+        spec = self.stages.get(stage)
+        tests = [r for r in self.records if "eval/live_success" in r]
+        last = tests[-1] if tests else {}
         measured = (last.get("stage"), last.get("step"), last.get("live_eval/jobs")) == (
             stage, state.global_step, len(self.jobs))
-        if stage in self.stages and state.is_world_process_zero and not measured:
-            self.run(model, processing_class, stage, state.global_step)
+        if spec is not None and state.is_world_process_zero and (spec.keep_best or not measured):
+            if spec.keep_best:
+                chosen = state.best_global_step or state.global_step  # the model train() loaded
+                self.run(model, processing_class, stage, state.global_step, extra={"live_eval/model_step": chosen})
+            else:
+                self.run(model, processing_class, stage, state.global_step)
         if stage == list(self.stages)[-1]:
             self.close()
 

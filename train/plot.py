@@ -107,7 +107,8 @@ def eval_table(run_dir: str | Path) -> str:
 
 def live_table(run_dir: str | Path) -> str:
     """Markdown table of the live held-out evaluations on the whole held-out list (:mod:`cua.train.live_eval`):
-    success with its Wilson 95% interval, invalid-step rate and the evaluation's wall time."""
+    success with its Wilson 95% interval, invalid-step rate and the evaluation's wall time. A stage that keeps
+    its best model (``live_eval.keep_best``) is scored on that model: the step column names the step it is from."""
     from cua.eval.compare import wilson
 
     rows = [r for r in read_metrics(run_dir) if "eval/live_success" in r]
@@ -120,6 +121,8 @@ def live_table(run_dir: str | Path) -> str:
             continue
         n = int(r["live_eval/n"])
         low, high = wilson(r["eval/live_success"] * n, n)
-        lines.append(f"| {r['stage']} | {r['step']} | {n} | {r['eval/live_success']:.3f} | [{low:.3f}, {high:.3f}] | "
+        step = r["step"] if r.get("live_eval/model_step", r["step"]) == r["step"] else (
+            f"{r['step']} (model of step {r['live_eval/model_step']})")
+        lines.append(f"| {r['stage']} | {step} | {n} | {r['eval/live_success']:.3f} | [{low:.3f}, {high:.3f}] | "
                      f"{r.get('live_eval/invalid_rate', float('nan')):.3f} | {r.get('live_eval/seconds', 0):.0f} |")
     return "\n".join(lines)

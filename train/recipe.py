@@ -202,16 +202,25 @@ class LiveEvalSpec:
     """When a stage is evaluated live (its ``live_eval:``): at its start when ``at_start``, every ``every`` steps
     (0: only at its end; on the first ``every_n`` held-out episodes when set, a cheaper check), and at its end
     on all of them; the stage ends (as ``max_steps`` would) once a check's success >= ``stop_at`` (how an SFT
-    stage is "stopped early" in a target band)."""
+    stage is "stopped early" in a target band).
+
+    ``keep_best``: the stage hands on its best model, not its last (RL can lose in a few updates what it took
+    an hour to learn). The periodic checks, and one on the last model, then play **validation** seeds (held out
+    from training and disjoint from the test episodes); the best check's model is saved as a checkpoint and
+    becomes the stage's ``final`` (transformers' ``load_best_model_at_end``); the end-of-stage check on the
+    test episodes scores that model (:mod:`cua.train.live_eval`)."""
 
     every: int = 0
     every_n: int | None = None
     stop_at: float | None = None
     at_start: bool = False
+    keep_best: bool = False
 
     def __post_init__(self) -> None:
         if self.every < 0 or (self.stop_at is not None and not 0.0 <= self.stop_at <= 1.0):
             raise ConfigError(f"live_eval: every must be >= 0 and stop_at in [0, 1], got {self}")
+        if self.keep_best and not self.every:
+            raise ConfigError("live_eval.keep_best needs periodic checks to choose from: set every > 0")
         if self.every_n is not None and self.every_n < 1:
             raise ConfigError(f"live_eval.every_n must be >= 1 (episodes per periodic check), got {self.every_n}")
 

@@ -74,7 +74,16 @@ def trl_args(recipe: Recipe, stage: StageSpec, stage_dir: Path, *, cuda: bool) -
         if weights:
             defaults["reward_weights"] = weights
     values = {**defaults, **dict(stage.trl)}
-    return trl_config_class(stage.kind)(**values)
+    config = trl_config_class(stage.kind)(**values)
+    if stage.live_eval is not None and stage.live_eval.keep_best:
+        # cua.train.live_eval records the best validation check in TrainerState (best_metric,
+        # best_model_checkpoint: kept by checkpoint rotation, restored by resume) and train() loads it at the end.
+        # Set after construction: TrainingArguments' check that eval and save strategies match assumes that
+        # Trainer.evaluate() supplies the metric; here a callback does.
+        config.load_best_model_at_end = True
+        config.metric_for_best_model = "eval/live_validation_success"
+        config.greater_is_better = True
+    return config
 
 
 def lora_config(recipe: Recipe) -> Any:

@@ -175,3 +175,45 @@ def test_cua_eval_plays_the_hierarchical_policy_of_a_saved_model(tmp_path, tiny_
     for r in records:  # every step of every episode carries the high level's subgoal
         steps = Trajectory.load(tmp_path / "run" / r["trajectory"]).steps
         assert steps and all(s.subgoal is not None for s in steps)
+
+
+def test_keep_best_checks_validation_seeds_and_marks_the_best_step_for_saving(tmp_path):
+    from cua.train.live_eval import VALIDATION_KEY, validation_jobs
+
+    cb = LiveEval(tmp_path, "grid8", {"online": LiveEvalSpec(every=5, every_n=4, keep_best=True)},
+                  tasks=["button_chain.2", "button_chain.3"], episodes=6, slots=1)
+    # validation seeds come right after the test seeds: never trained on, never in the test
+    assert validation_jobs(cb.jobs, cb.tasks, 4) == [("button_chain.2", 1_000_003), ("button_chain.3", 1_000_003),
+                                                     ("button_chain.2", 1_000_004), ("button_chain.3", 1_000_004)]
+    scores = iter([0.5, 0.25, 0.5, 0.0, 0.75])
+    calls = []
+
+    def run(model, processor, stage, step, n=None, *, validation=False, extra=None):
+        calls.append((step, n, validation, extra))
+        record = {"stage": stage, "step": step, "live_eval/jobs": n or len(cb.jobs), **(extra or {}),
+                  (VALIDATION_KEY if validation else "eval/live_success"): next(scores)}
+        cb.records.append(record)
+        return record
+
+    cb.run = run
+    args = SimpleNamespace(output_dir=str(tmp_path / "online"))
+    state = SimpleNamespace(global_step=0, max_steps=100, is_world_process_zero=True, best_metric=None,
+                            best_global_step=None, best_model_checkpoint=None)
+    saved = []
+    for step, stop in [(3, False), (5, False), (10, False), (15, False), (17, True)]:
+        state.global_step = step
+        control = SimpleNamespace(should_training_stop=stop, should_save=False)
+        cb.on_step_end(args, state, control)
+        saved.append(control.should_save)
+    # step 3: no check; 5: 0.5 best; 10: 0.25 worse; 15: 0.5 ties, the later model wins; 17 (last): 0.0 worse
+    assert [c[:3] for c in calls] == [(5, 4, True), (10, 4, True), (15, 4, True), (17, 4, True)]
+    assert saved == [False, True, False, True, False]
+    assert (state.best_metric, state.best_global_step) == (0.5, 15)
+    assert state.best_model_checkpoint == str(tmp_path / "online" / "checkpoint-15")
+    cb.on_train_end(args, state, SimpleNamespace())  # train() has loaded step 15's model: the test scores it
+    assert calls[-1] == (17, None, False, {"live_eval/model_step": 15})
+
+
+def test_keep_best_needs_periodic_checks():
+    with pytest.raises(ConfigError, match="keep_best needs periodic checks"):
+        load_recipe("online_proof", ["stages.online.live_eval.every=0", "stages.online.live_eval.keep_best=true"])

@@ -103,3 +103,46 @@ def test_online_stage_refuses_what_it_cannot_train_yet(tmp_path: Path, key: str,
     raw["stages"][0]["trl"][key] = value
     with pytest.raises(ConfigError, match=key):
         train(parse_recipe(raw), tmp_path / "run")
+
+
+def test_keep_best_hands_on_the_best_validation_model_not_the_last(tmp_path: Path, monkeypatch) -> None:
+    """A stage with live_eval.keep_best: the best validation check's model is saved, loaded back by the trainer at
+    the end, saved as the stage's final and scored on the test episodes; the choice survives in the checkpoint."""
+    import torch
+    from safetensors.torch import load_file
+
+    import cua.train.live_eval as live_eval
+    from cua.train.runner import train
+
+    scores = iter([0.5, 0.75, 0.25, 0.6])  # validation at steps 1, 2, 3 (the last), then the test check
+    snapshots: list[dict[str, Any]] = []
+
+    def scripted(model: Any, processor: Any, codec: Any, jobs: Any, slots: Any, **kw: Any) -> dict[str, float]:
+        snapshots.append({k: v.detach().clone() for k, v in model.state_dict().items()})
+        return {"eval/live_success": next(scores), "live_eval/n": float(len(jobs)), "live_eval/lost": 0.0,
+                "live_eval/invalid_rate": 0.0}
+
+    monkeypatch.setattr(live_eval, "live_success", scripted)
+    raw = online_recipe()
+    raw["stages"][0]["trl"].update(max_steps=3, save_steps=100)
+    raw["stages"][0]["live_eval"] = {"every": 1, "every_n": 2, "keep_best": True}
+    raw["live_eval"] = {"tasks": ["buttons_two"], "episodes": 3, "env": "buttons", "env_options": {}, "slots": 1}
+    final = train(parse_recipe(raw), tmp_path / "run",
+                  advantage_fn=lambda inputs, outputs: torch.ones_like(outputs["advantages"]))  # every step moves
+    stage = tmp_path / "run" / "online"
+    # the bests (steps 1 and 2) and the trainer's own save at the end
+    assert sorted(p.name for p in stage.glob("checkpoint-*")) == ["checkpoint-1", "checkpoint-2", "checkpoint-3"]
+    state = json.loads((stage / "checkpoint-2" / "trainer_state.json").read_text())
+    assert (state["best_metric"], state["best_global_step"]) == (0.75, 2)
+    assert state["best_model_checkpoint"].endswith("checkpoint-2")
+    weights = load_file(str(next(final.glob("*.safetensors"))))
+    step2, step3, test = snapshots[1], snapshots[2], snapshots[3]
+    assert any(not torch.equal(step2[k], step3[k]) for k in step2)  # step 3 changed the model...
+    assert all(torch.equal(test[k], step2[k]) for k in step2)  # ...the test check played step 2's
+    assert len(weights) and all(torch.equal(v, step2[k]) for k, v in weights.items() if k in step2)
+    records = [json.loads(x) for x in (tmp_path / "run" / "live_eval.jsonl").read_text().splitlines()]
+    assert [(r["step"], r.get(live_eval.VALIDATION_KEY), r.get("eval/live_success"), r.get("live_eval/model_step"))
+            for r in records] == [(1, 0.5, None, None), (2, 0.75, None, None), (3, 0.25, None, None), (3, None, 0.6, 2)]
+    from cua.train.plot import live_table
+
+    assert "| online | 3 (model of step 2) | 3 | 0.600 |" in live_table(tmp_path / "run")
