@@ -34,11 +34,11 @@ def _recipe(max_steps: int) -> dict[str, Any]:
                 "max_steps": max_steps, "save_steps": 1, "logging_steps": 1, "max_completion_length": 3}}]}
 
 
-def _torchrun(script: Path, run: Path, max_steps: int, resume: bool) -> None:
+def _torchrun(script: Path, run: Path, max_steps: int, resume: bool, recipe: dict[str, Any] | None = None) -> None:
     env = {**os.environ, "PYTHONPATH": str(HERE.parent) + os.pathsep + os.environ.get("PYTHONPATH", ""),
            "OMP_NUM_THREADS": "1"}
     cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2", str(script),
-           json.dumps(_recipe(max_steps)), str(run), "1" if resume else "0"]
+           json.dumps(recipe or _recipe(max_steps)), str(run), "1" if resume else "0"]
     done = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=400)
     assert done.returncode == 0, done.stdout.decode()[-4000:]
 
@@ -61,3 +61,47 @@ def test_two_ranks_train_online_write_once_and_resume(tmp_path: Path) -> None:
     assert [r["step"] for r in rows if "online/turns" in r] == [1, 2, 3]
     state = json.loads((run / "online" / "checkpoint-3" / "cua_online_state.json").read_text())
     assert state["curriculum"]["plays"]["buttons_two"] == 6 and (run / "online" / "DONE").is_file()
+
+
+KEEP_BEST_SCRIPT = """
+import json, sys
+import torch
+import online.memory_env
+import cua.train.live_eval as live_eval
+from cua.train.recipe import parse_recipe
+from cua.train.runner import train
+
+scores = iter([0.75, 0.25, 0.5])  # validation at steps 1 and 2 (the last), then the test check: rank 0 only
+
+def scripted(model, processor, codec, jobs, slots, **kw):
+    return {"eval/live_success": next(scores), "live_eval/n": float(len(jobs)), "live_eval/lost": 0.0,
+            "live_eval/invalid_rate": 0.0}
+
+live_eval.live_success = scripted
+unit = lambda inputs, outputs: torch.ones_like(outputs["advantages"])  # every update moves the weights
+train(parse_recipe(json.loads(sys.argv[1])), sys.argv[2], resume=sys.argv[3] == "1", advantage_fn=unit)
+"""
+
+
+def test_two_ranks_keep_the_best_model_that_rank_zero_checked(tmp_path: Path) -> None:
+    """live_eval.keep_best with two ranks: rank 0 alone plays the checks, both ranks agree on the best step,
+    and the stage's final model is that step's checkpoint, not the last update's."""
+    from safetensors.torch import load_file
+
+    script = tmp_path / "run_keep_best.py"
+    script.write_text(KEEP_BEST_SCRIPT)
+    recipe = _recipe(2)
+    recipe["stages"][0]["live_eval"] = {"every": 1, "keep_best": True}
+    recipe["live_eval"] = {"tasks": ["buttons_two"], "episodes": 2, "env": "buttons", "env_options": {}, "slots": 1}
+    run = tmp_path / "run"
+    _torchrun(script, run, 2, resume=False, recipe=recipe)
+    records = [json.loads(x) for x in (run / "live_eval.jsonl").read_text().splitlines()]
+    assert [(r["step"], r.get("eval/live_validation_success"), r.get("eval/live_success"),
+             r.get("live_eval/model_step")) for r in records] == [(1, 0.75, None, None), (2, 0.25, None, None),
+                                                                  (2, None, 0.5, 1)]
+    final = load_file(str(run / "online" / "final" / "model.safetensors"))
+    best = load_file(str(run / "online" / "checkpoint-1" / "model.safetensors"))
+    last = load_file(str(run / "online" / "checkpoint-2" / "model.safetensors"))
+    assert final.keys() == best.keys()
+    assert all(final[k].equal(best[k]) for k in final)
+    assert any(not final[k].equal(last[k]) for k in final)
