@@ -146,3 +146,41 @@ def test_keep_best_hands_on_the_best_validation_model_not_the_last(tmp_path: Pat
     from cua.train.plot import live_table
 
     assert "| online | 3 (model of step 2) | 3 | 0.600 |" in live_table(tmp_path / "run")
+
+
+def test_keep_best_survives_a_kill_and_resume(tmp_path: Path, monkeypatch) -> None:
+    """The best check is part of the checkpointed trainer state: after a kill and --resume, a worse last check
+    still hands on the best step's model."""
+    import shutil
+
+    import torch
+    from safetensors.torch import load_file
+
+    import cua.train.live_eval as live_eval
+    from cua.train.runner import train
+
+    scores = iter([0.5, 0.75, 0.1, 0.25, 0.3])  # run 1: steps 1, 2 (its last), test; run 2: step 3 (last), test
+
+    def scripted(model: Any, processor: Any, codec: Any, jobs: Any, slots: Any, **kw: Any) -> dict[str, float]:
+        return {"eval/live_success": next(scores), "live_eval/n": float(len(jobs)), "live_eval/lost": 0.0,
+                "live_eval/invalid_rate": 0.0}
+
+    monkeypatch.setattr(live_eval, "live_success", scripted)
+    raw = online_recipe()
+    raw["stages"][0]["live_eval"] = {"every": 1, "keep_best": True}
+    raw["stages"][0]["trl"]["lr_scheduler_type"] = "constant"  # the resumed step 3 still learns
+    raw["live_eval"] = {"tasks": ["buttons_two"], "episodes": 2, "env": "buttons", "env_options": {}, "slots": 1}
+    unit = lambda inputs, outputs: torch.ones_like(outputs["advantages"])  # noqa: E731  every update moves
+    run, stage = tmp_path / "run", tmp_path / "run" / "online"
+    train(parse_recipe(raw), run, advantage_fn=unit)
+    shutil.rmtree(stage / "final")  # as if killed right after checkpoint-2
+    (stage / "DONE").unlink()
+    raw["stages"][0]["trl"]["max_steps"] = 3
+    final = train(parse_recipe(raw), run, resume=True, advantage_fn=unit)
+    weights = load_file(str(next(final.glob("*.safetensors"))))
+    best = load_file(str(stage / "checkpoint-2" / "model.safetensors"))
+    last = load_file(str(stage / "checkpoint-3" / "model.safetensors"))
+    assert all(weights[k].equal(best[k]) for k in weights)
+    assert any(not weights[k].equal(last[k]) for k in weights)
+    records = [json.loads(x) for x in (run / "live_eval.jsonl").read_text().splitlines()]
+    assert (records[-1]["step"], records[-1]["live_eval/model_step"]) == (3, 2)
