@@ -56,6 +56,23 @@ def test_a_display_of_another_size_is_refused_and_nothing_is_left(tmp_path: Path
         before = {p.pid for p in psutil.Process().children(recursive=True)}
         with pytest.raises(ConfigError, match="1080x2400"):
             make_device(f"sandbox+desktop{server.display}")
-        after = {p.pid for p in psutil.Process().children(recursive=True) if p.status() != psutil.STATUS_ZOMBIE}
-        assert after <= before  # no Chromium was left running
+        new = [p for p in psutil.Process().children(recursive=True) if p.pid not in before]
+        # a process that is only finishing its exit gets a few seconds; one left running fails the test
+        _, alive = psutil.wait_procs(new, timeout=10)
+        alive = [p for p in alive if _running(p)]
+        assert not alive, [(p.pid, _cmdline(p)) for p in alive]  # no Chromium was left running
     assert server.proc.poll() is not None
+
+
+def _running(proc: psutil.Process) -> bool:
+    try:
+        return proc.status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+def _cmdline(proc: psutil.Process) -> str:
+    try:
+        return " ".join(proc.cmdline())[:200]
+    except psutil.Error:
+        return "?"
