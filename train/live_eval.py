@@ -206,11 +206,9 @@ class LiveEval(TrainerCallback):
         measured = (last.get("stage"), last.get("step"), last.get("live_eval/jobs")) == (
             stage, state.global_step, len(self.jobs))
         if spec is not None and state.is_world_process_zero and (spec.keep_best or not measured):
-            if spec.keep_best:
-                chosen = state.best_global_step or state.global_step  # the model train() loaded
-                self.run(model, processing_class, stage, state.global_step, extra={"live_eval/model_step": chosen})
-            else:
-                self.run(model, processing_class, stage, state.global_step)
+            # keep_best: train() loaded the best check's model; the record names its step.
+            extra = {"live_eval/model_step": state.best_global_step or state.global_step} if spec.keep_best else None
+            self.run(model, processing_class, stage, state.global_step, extra=extra)
         if stage == list(self.stages)[-1]:
             self.close()
 

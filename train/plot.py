@@ -121,8 +121,8 @@ def live_table(run_dir: str | Path) -> str:
             continue
         n = int(r["live_eval/n"])
         low, high = wilson(r["eval/live_success"] * n, n)
-        step = r["step"] if r.get("live_eval/model_step", r["step"]) == r["step"] else (
-            f"{r['step']} (model of step {r['live_eval/model_step']})")
+        model_step = r.get("live_eval/model_step", r["step"])
+        step = r["step"] if model_step == r["step"] else f"{r['step']} (model of step {model_step})"
         lines.append(f"| {r['stage']} | {step} | {n} | {r['eval/live_success']:.3f} | [{low:.3f}, {high:.3f}] | "
                      f"{r.get('live_eval/invalid_rate', float('nan')):.3f} | {r.get('live_eval/seconds', 0):.0f} |")
     return "\n".join(lines)

@@ -19,6 +19,7 @@ from typing import Any, Callable
 
 from cua.models.loading import ProcessingConfig
 from cua.train.callbacks import JsonlMetrics, SaveProcessing, truncate
+from cua.train.live_eval import VALIDATION_KEY
 from cua.train.recipe import Recipe, StageSpec, trl_config_class
 
 FINAL = "final"
@@ -81,7 +82,7 @@ def trl_args(recipe: Recipe, stage: StageSpec, stage_dir: Path, *, cuda: bool) -
         # Set after construction: TrainingArguments' check that eval and save strategies match assumes that
         # Trainer.evaluate() supplies the metric; here a callback does.
         config.load_best_model_at_end = True
-        config.metric_for_best_model = "eval/live_validation_success"
+        config.metric_for_best_model = VALIDATION_KEY
         config.greater_is_better = True
     return config
 

@@ -118,7 +118,8 @@ def test_the_end_of_stage_evaluation_is_not_repeated_after_a_stop(tmp_path, slot
     cb = LiveEval(tmp_path, "grid8", {"sft": LiveEvalSpec(every=5), "online": LiveEvalSpec(every=5, every_n=1)},
                   tasks=["button_chain.2"], episodes=3, slots=1)
     calls = []
-    cb.run = lambda model, processor, stage, step, n=None: calls.append((stage, step, n)) or cb.records.append(
+    cb.run = lambda model, processor, stage, step, n=None, extra=None: calls.append(
+        (stage, step, n)) or cb.records.append(
         {"stage": stage, "step": step, "eval/live_success": 0.0, "live_eval/jobs": len(cb.jobs[:n])})
     args = SimpleNamespace(output_dir=str(tmp_path / "sft"))
     state = SimpleNamespace(global_step=5, max_steps=100, is_world_process_zero=True)
